@@ -59,7 +59,11 @@ let package = Package(
       name: "_TestSupport",
       dependencies: ["FlowTensor", .product(name: "RealModule", package: "swift-numerics")],
       path: "Tests/_TestSupport"),
-    .testTarget(name: "FlowTensorTests", dependencies: ["FlowTensor", "_TestSupport"]),
+    // Fixtures are read from the source tree by path, beside the script
+    // that wrote them.
+    .testTarget(
+      name: "FlowTensorTests", dependencies: ["FlowTensor", "_TestSupport"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "FlowLayersTests", dependencies: ["FlowLayers", "_TestSupport"]),
     .testTarget(name: "FlowModelsTests", dependencies: ["FlowModels", "_TestSupport"]),
   ],

@@ -50,4 +50,8 @@ extension Tensor {
   public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs - rhs }
   public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs * rhs }
   public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs / rhs }
+  public static func += (lhs: inout Tensor, rhs: Scalar) { lhs = lhs + rhs }
+  public static func -= (lhs: inout Tensor, rhs: Scalar) { lhs = lhs - rhs }
+  public static func *= (lhs: inout Tensor, rhs: Scalar) { lhs = lhs * rhs }
+  public static func /= (lhs: inout Tensor, rhs: Scalar) { lhs = lhs / rhs }
 }
