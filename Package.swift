@@ -62,8 +62,10 @@ let package = Package(
     // Fixtures are read from the source tree by path, beside the script
     // that wrote them.
     .testTarget(
-      name: "FlowTensorTests", dependencies: ["FlowTensor", "_TestSupport"],
+      name: "FlowTensorTests", dependencies: ["FlowTensor", "_TestSupport", "PreconditionProbe"],
       exclude: ["Fixtures"]),
+    // Makes one programming mistake per run, for the precondition-message tests.
+    .executableTarget(name: "PreconditionProbe", dependencies: ["FlowTensor"], path: "Tests/PreconditionProbe"),
     .testTarget(name: "FlowLayersTests", dependencies: ["FlowLayers", "_TestSupport"]),
     .testTarget(name: "FlowModelsTests", dependencies: ["FlowModels", "_TestSupport"]),
   ],

@@ -1,0 +1,29 @@
+// A program that makes one programming mistake, named on its command line,
+import Foundation
+// so that `PreconditionMessageTests` can check the message a user would
+// read. A precondition stops the process; XCTest cannot catch that in its
+// own process, so the tests run this one and read its standard error.
+import FlowTensor
+
+let mistakes: [String: () -> Void] = [
+  "add-shapes": {
+    _ = Tensor<Float>.zeros(shape: [2, 3]) + Tensor<Float>.zeros(shape: [4])
+  },
+  "tensor-scalar-count": {
+    _ = Tensor<Double>(shape: [2, 2], scalars: [1, 2, 3])
+  },
+  "subscript-range": {
+    _ = Tensor<Double>.zeros(shape: [2, 3])[1, 3]
+  },
+  "arange-step": {
+    _ = Tensor<Double>.arange(from: 0, to: 1, by: 0)
+  },
+]
+
+let arguments = CommandLine.arguments
+guard arguments.count == 2, let mistake = mistakes[arguments[1]] else {
+  print("usage: PreconditionProbe MISTAKE; mistakes: \(mistakes.keys.sorted().joined(separator: ", "))")
+  exit(2)
+}
+mistake()
+print("no precondition stopped \(arguments[1])")
