@@ -1,0 +1,257 @@
+// Two-dimensional convolution in NCHW layout and its two gradients, by
+// im2col and `gemm`.
+//
+// With `C` input channels and a `KH`×`KW` kernel, im2col lays each image
+// out as a column matrix `[C·KH·KW, OH·OW]` whose column `(oy, ox)` holds
+// the receptive field of output pixel `(oy, ox)` (zeros where it covers the
+// padding). The convolution is then the product `filter[O, C·KH·KW] ×
+// columns`, its input gradient is `filterᵀ × gradient` scattered back by
+// col2im, and its filter gradient is `gradient × columnsᵀ`. The layout and
+// the reduction to `gemm` follow Chellapilla, Puri & Simard, "High
+// Performance Convolutional Neural Networks for Document Processing" (2006).
+//
+// As in deep-learning libraries, "convolution" here is cross-correlation:
+// the kernel is not flipped.
+
+/// The 2-D convolution (cross-correlation) of a batch of images with a
+/// filter bank, with zero padding.
+///
+/// `output[b, o, y, x] = bias[o] + Σ_{c, i, j} filter[o, c, i, j] ·
+/// input[b, c, y·strides.0 + i − padding.0, x·strides.1 + j − padding.1]`,
+/// reading zero outside the input.
+///
+/// - Parameters:
+///   - input: `[batch, inChannels, height, width]` (NCHW).
+///   - filter: `[outChannels, inChannels, kernelHeight, kernelWidth]`, a
+///     nonempty kernel no larger than the padded input.
+///   - bias: `[outChannels]`, added to every output pixel of its channel.
+///   - strides: the steps (vertical, horizontal) between receptive fields, ≥ 1.
+///   - padding: the zero rows and columns (vertical, horizontal) added on
+///     each side, ≥ 0.
+/// - Returns: `[batch, outChannels, outHeight, outWidth]` with
+///   `outHeight = ⌊(height + 2·padding.0 − kernelHeight) / strides.0⌋ + 1`,
+///   and `outWidth` likewise.
+/// - Complexity: O(batch·outChannels·inChannels·kernelHeight·kernelWidth·outHeight·outWidth)
+///   in one `gemm` per image, plus im2col copies split across cores. Scratch
+///   memory is at most the column matrices of a few images (about 4 Mi
+///   scalars), or none for a 1×1 kernel at stride 1 without padding.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func conv2d<Scalar: TensorScalar>(
+  _ input: Tensor<Scalar>, filter: Tensor<Scalar>, bias: Tensor<Scalar>? = nil,
+  strides: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)
+) -> Tensor<Scalar> {
+  let g = Convolution2DGeometry(
+    inputShape: input.shape, filterShape: filter.shape, strides: strides, padding: padding,
+    operation: "conv2d: input \(input.shape), filter \(filter.shape)")
+  if let bias {
+    precondition(
+      bias.shape == [g.outChannels],
+      "conv2d: bias \(bias.shape) is not [\(g.outChannels)] for filter \(filter.shape)")
+  }
+  let result = Tensor<Scalar>(uninitializedShape: g.outputShape)
+  guard result.scalarCount > 0 else { return result }
+  let output = result.storage.base
+  // The bias seeds the output and gemm adds to it (β = 1).
+  if let bias {
+    let biasBase = bias.storage.base
+    for plane in 0..<(g.batch * g.outChannels) {
+      (output + plane * g.outputArea).update(repeating: biasBase[plane % g.outChannels], count: g.outputArea)
+    }
+  } else if g.patchSize == 0 {
+    output.update(repeating: 0, count: result.scalarCount)
+  }
+  guard g.patchSize > 0 else { return result }
+  let beta: Scalar = bias == nil ? 0 : 1
+  let inputBase = UnsafePointer(input.storage.base)
+  let filterBase = UnsafePointer(filter.storage.base)
+  let outputImage = g.outChannels * g.outputArea
+  let columnMatrix = g.patchSize * g.outputArea
+
+  func multiply(image: Int, columns: UnsafePointer<Scalar>) {
+    Scalar.gemm(
+      .notTransposed, .notTransposed, m: g.outChannels, n: g.outputArea, k: g.patchSize,
+      alpha: 1, a: filterBase, leadingDimensionA: g.patchSize,
+      b: columns, leadingDimensionB: g.outputArea,
+      beta: beta, c: output + image * outputImage, leadingDimensionC: g.outputArea)
+  }
+  if g.isPointwise {
+    for image in 0..<g.batch { multiply(image: image, columns: inputBase + image * g.imageSize) }
+    return result
+  }
+  let chunk = g.imagesPerChunk
+  let scratch = Tensor<Scalar>(uninitializedShape: [chunk * columnMatrix])
+  let columns = scratch.storage.base
+  withExtendedLifetime(scratch) {
+    for first in stride(from: 0, to: g.batch, by: chunk) {
+      let count = min(chunk, g.batch - first)
+      Tensor<Scalar>.im2col(inputBase + first * g.imageSize, imageCount: count, into: columns, geometry: g)
+      for offset in 0..<count {
+        multiply(image: first + offset, columns: columns + offset * columnMatrix)
+      }
+    }
+  }
+  return result
+}
+
+/// The transposed convolution: the gradient of ``conv2d(_:filter:bias:strides:padding:)``
+/// with respect to its input, and the adjoint of that linear map, so that
+/// `⟨conv2d(x, w), g⟩ = ⟨x, conv2dTransposed(g, w)⟩`.
+///
+/// `output[b, c, y, x] = Σ filter[o, c, i, j] · gradient[b, o, oy, ox]` over
+/// every `(o, i, j, oy, ox)` with `oy·strides.0 + i − padding.0 = y` and
+/// `ox·strides.1 + j − padding.1 = x`: each gradient pixel is spread over
+/// its receptive field and overlaps add up.
+///
+/// - Parameters:
+///   - gradient: `[batch, outChannels, outHeight, outWidth]`.
+///   - filter: `[outChannels, inChannels, kernelHeight, kernelWidth]`, as
+///     passed to `conv2d`.
+///   - outputSize: `(height, width)` of the result, the input size of the
+///     forward convolution; a convolution of that size with these strides
+///     and padding yields `outHeight`×`outWidth`. Strides above 1 make
+///     several sizes possible; `nil` picks the smallest,
+///     `(outHeight − 1)·strides.0 + kernelHeight − 2·padding.0` (likewise for
+///     the width).
+///   - strides, padding: as passed to `conv2d`.
+/// - Returns: `[batch, inChannels, height, width]`.
+/// - Complexity: O(batch·outChannels·inChannels·kernelHeight·kernelWidth·outHeight·outWidth)
+///   in one `gemm` per image, plus col2im sums split across cores; scratch as
+///   for `conv2d`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func conv2dTransposed<Scalar: TensorScalar>(
+  _ gradient: Tensor<Scalar>, filter: Tensor<Scalar>, outputSize: (Int, Int)? = nil,
+  strides: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)
+) -> Tensor<Scalar> {
+  let operation = "conv2dTransposed: gradient \(gradient.shape), filter \(filter.shape)"
+  precondition(
+    gradient.rank == 4, "\(operation): gradient is not [batch, outChannels, outHeight, outWidth]")
+  precondition(
+    filter.rank == 4, "\(operation): filter is not [outChannels, inChannels, kernelHeight, kernelWidth]")
+  precondition(
+    gradient.shape[1] == filter.shape[0],
+    "\(operation): gradient has \(gradient.shape[1]) channels, filter has \(filter.shape[0]) outputs")
+  let size =
+    outputSize
+    ?? ((gradient.shape[2] - 1) * strides.0 + filter.shape[2] - 2 * padding.0,
+      (gradient.shape[3] - 1) * strides.1 + filter.shape[3] - 2 * padding.1)
+  precondition(
+    size.0 >= 0 && size.1 >= 0,
+    "\(operation): output size \(size) is negative with strides \(strides) and padding \(padding)")
+  let g = Convolution2DGeometry(
+    inputShape: [gradient.shape[0], filter.shape[1], size.0, size.1], filterShape: filter.shape,
+    strides: strides, padding: padding, operation: operation)
+  precondition(
+    g.outputShape == gradient.shape,
+    "\(operation): a conv2d of input \(g.inputShape) with strides \(strides) and padding \(padding) "
+      + "gives \(g.outputShape), not the gradient's shape")
+  let result = Tensor<Scalar>(uninitializedShape: g.inputShape)
+  guard result.scalarCount > 0 else { return result }
+  let output = result.storage.base
+  guard g.outChannels > 0 else {
+    output.update(repeating: 0, count: result.scalarCount)
+    return result
+  }
+  let gradientBase = UnsafePointer(gradient.storage.base)
+  let filterBase = UnsafePointer(filter.storage.base)
+  let gradientImage = g.outChannels * g.outputArea
+  let columnMatrix = g.patchSize * g.outputArea
+
+  // columns = filterᵀ [C·KH·KW, O] × gradient [O, OH·OW], for one image.
+  func multiply(image: Int, columns: UnsafeMutablePointer<Scalar>) {
+    Scalar.gemm(
+      .transposed, .notTransposed, m: g.patchSize, n: g.outputArea, k: g.outChannels,
+      alpha: 1, a: filterBase, leadingDimensionA: g.patchSize,
+      b: gradientBase + image * gradientImage, leadingDimensionB: g.outputArea,
+      beta: 0, c: columns, leadingDimensionC: g.outputArea)
+  }
+  if g.isPointwise {
+    for image in 0..<g.batch { multiply(image: image, columns: output + image * g.imageSize) }
+    return result
+  }
+  let chunk = g.imagesPerChunk
+  let scratch = Tensor<Scalar>(uninitializedShape: [chunk * columnMatrix])
+  let columns = scratch.storage.base
+  withExtendedLifetime(scratch) {
+    for first in stride(from: 0, to: g.batch, by: chunk) {
+      let count = min(chunk, g.batch - first)
+      for offset in 0..<count {
+        multiply(image: first + offset, columns: columns + offset * columnMatrix)
+      }
+      Tensor<Scalar>.col2im(columns, imageCount: count, into: output + first * g.imageSize, geometry: g)
+    }
+  }
+  return result
+}
+
+/// The gradient of ``conv2d(_:filter:bias:strides:padding:)`` with respect
+/// to its filter, so that `⟨conv2d(x, w), g⟩ = ⟨w, conv2dFilterGradient(input: x, outputGradient: g, …)⟩`.
+///
+/// `result[o, c, i, j] = Σ_{b, oy, ox} outputGradient[b, o, oy, ox] ·
+/// input[b, c, oy·strides.0 + i − padding.0, ox·strides.1 + j − padding.1]`,
+/// reading zero outside the input. The bias gradient, the sum of
+/// `outputGradient` over its axes 0, 2 and 3, is left to the caller.
+///
+/// - Parameters:
+///   - input: `[batch, inChannels, height, width]`, as passed to `conv2d`.
+///   - outputGradient: `[batch, outChannels, outHeight, outWidth]`, the shape
+///     `conv2d` returns for this input and filter shape.
+///   - filterShape: `[outChannels, inChannels, kernelHeight, kernelWidth]`.
+///   - strides, padding: as passed to `conv2d`.
+/// - Returns: `filterShape`; zeros when the batch is empty.
+/// - Complexity: O(batch·outChannels·inChannels·kernelHeight·kernelWidth·outHeight·outWidth)
+///   in one `gemm` per image accumulating into the result, plus im2col
+///   copies split across cores; scratch as for `conv2d`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func conv2dFilterGradient<Scalar: TensorScalar>(
+  input: Tensor<Scalar>, outputGradient: Tensor<Scalar>, filterShape: [Int],
+  strides: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)
+) -> Tensor<Scalar> {
+  let operation = "conv2dFilterGradient: input \(input.shape), outputGradient \(outputGradient.shape), filterShape \(filterShape)"
+  let g = Convolution2DGeometry(
+    inputShape: input.shape, filterShape: filterShape, strides: strides, padding: padding,
+    operation: operation)
+  precondition(
+    outputGradient.shape == g.outputShape,
+    "\(operation): conv2d with strides \(strides) and padding \(padding) gives \(g.outputShape)")
+  let result = Tensor<Scalar>(uninitializedShape: filterShape)
+  guard result.scalarCount > 0 else { return result }
+  let output = result.storage.base
+  guard g.batch > 0 else {
+    output.update(repeating: 0, count: result.scalarCount)
+    return result
+  }
+  let inputBase = UnsafePointer(input.storage.base)
+  let gradientBase = UnsafePointer(outputGradient.storage.base)
+  let gradientImage = g.outChannels * g.outputArea
+  let columnMatrix = g.patchSize * g.outputArea
+
+  // result [O, C·KH·KW] (+)= gradient [O, OH·OW] × columnsᵀ; the first
+  // image overwrites (β = 0), the others accumulate.
+  func accumulate(image: Int, columns: UnsafePointer<Scalar>) {
+    Scalar.gemm(
+      .notTransposed, .transposed, m: g.outChannels, n: g.patchSize, k: g.outputArea,
+      alpha: 1, a: gradientBase + image * gradientImage, leadingDimensionA: g.outputArea,
+      b: columns, leadingDimensionB: g.outputArea,
+      beta: image == 0 ? 0 : 1, c: output, leadingDimensionC: g.patchSize)
+  }
+  if g.isPointwise {
+    for image in 0..<g.batch { accumulate(image: image, columns: inputBase + image * g.imageSize) }
+    return result
+  }
+  let chunk = g.imagesPerChunk
+  let scratch = Tensor<Scalar>(uninitializedShape: [chunk * columnMatrix])
+  let columns = scratch.storage.base
+  withExtendedLifetime(scratch) {
+    for first in stride(from: 0, to: g.batch, by: chunk) {
+      let count = min(chunk, g.batch - first)
+      Tensor<Scalar>.im2col(inputBase + first * g.imageSize, imageCount: count, into: columns, geometry: g)
+      for offset in 0..<count {
+        accumulate(image: first + offset, columns: columns + offset * columnMatrix)
+      }
+    }
+  }
+  return result
+}

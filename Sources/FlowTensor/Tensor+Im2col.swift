@@ -1,0 +1,187 @@
+// The im2col layout behind the convolutions of Tensor+Convolution.swift:
+// the sizes of one convolution, and the copy of images into column matrices
+// (im2col) and its adjoint, the scatter-add back (col2im).
+
+/// Sizes of one convolution, shared by the op and its gradients.
+struct Convolution2DGeometry {
+  var batch: Int
+  var inChannels: Int
+  var height: Int
+  var width: Int
+  var outChannels: Int
+  var kernelHeight: Int
+  var kernelWidth: Int
+  var strideHeight: Int
+  var strideWidth: Int
+  var paddingHeight: Int
+  var paddingWidth: Int
+  var outHeight: Int
+  var outWidth: Int
+
+  /// Scalars of one kernel plane, `KH·KW`.
+  var kernelArea: Int { kernelHeight * kernelWidth }
+  /// Rows of an image's column matrix, `C·KH·KW`.
+  var patchSize: Int { inChannels * kernelArea }
+  /// Columns of an image's column matrix, `OH·OW`.
+  var outputArea: Int { outHeight * outWidth }
+  /// Scalars of one input image, `C·H·W`.
+  var imageSize: Int { inChannels * height * width }
+  /// Whether the column matrix of an image is the image itself: a 1×1
+  /// kernel at stride 1 without padding.
+  var isPointwise: Bool {
+    kernelArea == 1 && strideHeight == 1 && strideWidth == 1 && paddingHeight == 0 && paddingWidth == 0
+  }
+  var inputShape: [Int] { [batch, inChannels, height, width] }
+  var filterShape: [Int] { [outChannels, inChannels, kernelHeight, kernelWidth] }
+  var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
+
+  init(
+    inputShape: [Int], filterShape: [Int], strides: (Int, Int), padding: (Int, Int),
+    operation: @autoclosure () -> String
+  ) {
+    precondition(
+      inputShape.count == 4,
+      "\(operation()): input \(inputShape) is not [batch, inChannels, height, width]")
+    precondition(
+      filterShape.count == 4,
+      "\(operation()): filter \(filterShape) is not [outChannels, inChannels, kernelHeight, kernelWidth]")
+    precondition(
+      inputShape[1] == filterShape[1],
+      "\(operation()): input \(inputShape) has \(inputShape[1]) channels, filter \(filterShape) expects \(filterShape[1])")
+    precondition(
+      filterShape[2] >= 1 && filterShape[3] >= 1,
+      "\(operation()): filter \(filterShape) has an empty kernel")
+    precondition(
+      strides.0 >= 1 && strides.1 >= 1,
+      "\(operation()): strides \(strides) must be at least 1")
+    precondition(
+      padding.0 >= 0 && padding.1 >= 0,
+      "\(operation()): padding \(padding) must not be negative")
+    batch = inputShape[0]
+    inChannels = inputShape[1]
+    height = inputShape[2]
+    width = inputShape[3]
+    outChannels = filterShape[0]
+    kernelHeight = filterShape[2]
+    kernelWidth = filterShape[3]
+    (strideHeight, strideWidth) = strides
+    (paddingHeight, paddingWidth) = padding
+    precondition(
+      height + 2 * paddingHeight >= kernelHeight && width + 2 * paddingWidth >= kernelWidth,
+      "\(operation()): kernel \(kernelHeight)×\(kernelWidth) exceeds the padded input "
+        + "\(height + 2 * paddingHeight)×\(width + 2 * paddingWidth) of input \(inputShape) with padding \(padding)")
+    outHeight = (height + 2 * paddingHeight - kernelHeight) / strideHeight + 1
+    outWidth = (width + 2 * paddingWidth - kernelWidth) / strideWidth + 1
+  }
+
+  /// Images whose column matrices fit together in the scratch budget.
+  var imagesPerChunk: Int {
+    // 4 Mi scalars (16 MiB in Float) bounds the scratch memory; a single
+    // image larger than that still gets its own chunk.
+    let budget = 1 << 22
+    return max(1, min(batch, budget / max(1, patchSize * outputArea)))
+  }
+
+  /// The outputs `o` in `0..<count` whose input position `o·stride + offset`
+  /// lies in `0..<size`; a contiguous range.
+  @inline(__always)
+  static func validOutputs(offset: Int, stride: Int, size: Int, count: Int) -> Range<Int> {
+    let lower = min(count, offset >= 0 ? 0 : (-offset + stride - 1) / stride)
+    let upper = size - offset <= 0 ? 0 : (size - offset - 1) / stride + 1
+    return lower..<max(lower, min(upper, count))
+  }
+}
+
+extension Tensor {
+  /// Writes the column matrices of `imageCount` images of `input` (each
+  /// `[C, H, W]`, back to back) into `columns` (each `[C·KH·KW, OH·OW]`,
+  /// back to back), zero where a receptive field covers padding.
+  /// - Complexity: O(imageCount·C·KH·KW·OH·OW), split across cores over
+  ///   (image, channel) pairs.
+  @inline(__always)
+  static func im2col(
+    _ input: UnsafePointer<Scalar>, imageCount: Int, into columns: UnsafeMutablePointer<Scalar>,
+    geometry g: Convolution2DGeometry
+  ) {
+    let units = imageCount * g.inChannels
+    let grain = max(1, Parallel.elementwiseGrain / max(1, g.kernelArea * g.outputArea))
+    Parallel.forEachRange(count: units, grain: grain) { range in
+      for unit in range {
+        // Units are (image, channel) pairs, so `unit` indexes both the
+        // input plane and the block of KH·KW rows it fills.
+        let plane = input + unit * g.height * g.width
+        let block = columns + unit * g.kernelArea * g.outputArea
+        for kernelRow in 0..<g.kernelHeight {
+          let rowOffset = kernelRow - g.paddingHeight
+          let rows = Convolution2DGeometry.validOutputs(
+            offset: rowOffset, stride: g.strideHeight, size: g.height, count: g.outHeight)
+          for kernelColumn in 0..<g.kernelWidth {
+            let columnOffset = kernelColumn - g.paddingWidth
+            let columnsInside = Convolution2DGeometry.validOutputs(
+              offset: columnOffset, stride: g.strideWidth, size: g.width, count: g.outWidth)
+            let row = block + (kernelRow * g.kernelWidth + kernelColumn) * g.outputArea
+            for outRow in 0..<g.outHeight {
+              let destination = row + outRow * g.outWidth
+              guard rows.contains(outRow) else {
+                destination.update(repeating: 0, count: g.outWidth)
+                continue
+              }
+              let source = plane + (outRow * g.strideHeight + rowOffset) * g.width + columnOffset
+              destination.update(repeating: 0, count: columnsInside.lowerBound)
+              if g.strideWidth == 1 {
+                (destination + columnsInside.lowerBound).update(
+                  from: source + columnsInside.lowerBound, count: columnsInside.count)
+              } else {
+                for outColumn in columnsInside {
+                  destination[outColumn] = source[outColumn * g.strideWidth]
+                }
+              }
+              (destination + columnsInside.upperBound).update(
+                repeating: 0, count: g.outWidth - columnsInside.upperBound)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The adjoint of ``im2col(_:imageCount:into:geometry:)``: overwrites
+  /// `imageCount` images `[C, H, W]` of `output` with the sums of the
+  /// column-matrix entries that read each input position; padding entries
+  /// are dropped.
+  /// - Complexity: O(imageCount·C·(H·W + KH·KW·OH·OW)), split across cores
+  ///   over (image, channel) pairs, each of which owns its output plane.
+  @inline(__always)
+  static func col2im(
+    _ columns: UnsafePointer<Scalar>, imageCount: Int, into output: UnsafeMutablePointer<Scalar>,
+    geometry g: Convolution2DGeometry
+  ) {
+    let units = imageCount * g.inChannels
+    let grain = max(1, Parallel.elementwiseGrain / max(1, g.kernelArea * g.outputArea))
+    Parallel.forEachRange(count: units, grain: grain) { range in
+      for unit in range {
+        let plane = output + unit * g.height * g.width
+        let block = columns + unit * g.kernelArea * g.outputArea
+        plane.update(repeating: 0, count: g.height * g.width)
+        for kernelRow in 0..<g.kernelHeight {
+          let rowOffset = kernelRow - g.paddingHeight
+          let rows = Convolution2DGeometry.validOutputs(
+            offset: rowOffset, stride: g.strideHeight, size: g.height, count: g.outHeight)
+          for kernelColumn in 0..<g.kernelWidth {
+            let columnOffset = kernelColumn - g.paddingWidth
+            let columnsInside = Convolution2DGeometry.validOutputs(
+              offset: columnOffset, stride: g.strideWidth, size: g.width, count: g.outWidth)
+            let row = block + (kernelRow * g.kernelWidth + kernelColumn) * g.outputArea
+            for outRow in rows {
+              let source = row + outRow * g.outWidth
+              let destination = plane + (outRow * g.strideHeight + rowOffset) * g.width + columnOffset
+              for outColumn in columnsInside {
+                destination[outColumn * g.strideWidth] += source[outColumn]
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
