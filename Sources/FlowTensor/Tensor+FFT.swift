@@ -186,9 +186,10 @@ enum FFTDriver {
   @inline(__always)
   static func lcm(_ a: Int, _ b: Int) -> Int { a / gcd(a, b) * b }
 
-  /// Copies c2r input rows, zeroing the imaginary parts FFTW would read
-  /// but NumPy ignores: Im X[0] and, for even n, Im X[n/2] (a real signal
-  /// has them zero; FFTW's c2r assumes Hermitian input).
+  /// Copies c2r input rows, zeroing the imaginary parts NumPy ignores:
+  /// Im X[0] and, for even n, Im X[n/2]. A real signal has them zero, and
+  /// FFTW's manual defines c2r only for such Hermitian input; its codelets
+  /// happen to ignore them, but that is not promised for every algorithm.
   @inline(__always)
   static func prepareComplexToRealInput<Scalar: TensorScalar>(
     _ copy: UnsafeMutablePointer<Scalar>, from source: UnsafeMutablePointer<Scalar>, rows: Int, length: Int
