@@ -94,11 +94,12 @@ final class FFTPlan: @unchecked Sendable {
 /// execute the same plan at once on disjoint buffers.
 ///
 /// Plans are made with ``FFTPlanningRigor/estimate`` unless
-/// ``planningRigor`` says otherwise, and with FFTW's default alignment
-/// assumption: they are planned on 64-byte-aligned scratch arrays and run
-/// only on arrays FFTW reports as aligned (every ``Tensor`` buffer is
-/// 64-byte aligned, and batches are split on row boundaries that keep that).
-/// Any other array gets a separate plan made with `FFTW_UNALIGNED`.
+/// ``planningRigor`` says otherwise. Alignment: FFTW's new-array execute
+/// needs arrays with the alignment of the planning arrays, so a plan is
+/// keyed also by whether its arrays are SIMD-aligned. Every ``Tensor``
+/// buffer is 64-byte aligned and batches are split on row boundaries that
+/// keep that, so transforms run aligned plans (with FFTW's SIMD codelets);
+/// any other array gets a separate plan made with `FFTW_UNALIGNED`.
 public final class FFTPlanCache: @unchecked Sendable {
   /// The cache every transform uses.
   public static let shared = FFTPlanCache()
@@ -143,12 +144,16 @@ public final class FFTPlanCache: @unchecked Sendable {
     return plans.count
   }
 
-  /// Drops every cached plan. A plan still executing on another thread is
-  /// destroyed when that execution finishes.
+  /// Drops every cached plan and FFTW's wisdom in both precisions, so that
+  /// later ``FFTPlanningRigor/estimate`` plans no longer reuse measured
+  /// ones. A plan still executing on another thread is destroyed when that
+  /// execution finishes.
   public func removeAll() {
     Self.plannerLock.lock()
     let dropped = plans
     plans = [:]
+    Float._fftwForgetWisdom()
+    Double._fftwForgetWisdom()
     Self.plannerLock.unlock()
     // Destroying a plan takes the planner lock, so the last references go
     // only after it is released.
@@ -157,12 +162,20 @@ public final class FFTPlanCache: @unchecked Sendable {
 
   /// The plan for `count` rows of `length` points, made on first request.
   /// - Parameters:
-  ///   - aligned: whether the arrays it will run on have FFTW's SIMD
-  ///     alignment (``FFTScalar/_fftwAlignment(of:)`` is 0 for both).
+  ///   - input: `count` input rows the plan is about to run on. An
+  ///     ``FFTPlanningRigor/estimate`` plan is made on these arrays, which
+  ///     FFTW_ESTIMATE leaves untouched (FFTW manual §4.3.2, "Planner
+  ///     Flags"); a measured plan is made on scratch arrays, since
+  ///     FFTW_MEASURE overwrites them.
+  ///   - output: `count` output rows, likewise.
+  ///   - aligned: whether `input` and `output` have FFTW's SIMD alignment
+  ///     (``FFTScalar/_fftwAlignment(of:)`` is 0 for both); if not, the
+  ///     plan is made with `FFTW_UNALIGNED`.
   /// - Complexity: O(1) when cached; planning otherwise (FFTW_ESTIMATE:
   ///   microseconds).
   func plan<Scalar: FFTScalar>(
-    _: Scalar.Type, kind: FFTKind, length: Int, count: Int, aligned: Bool
+    kind: FFTKind, length: Int, count: Int,
+    input: UnsafeMutablePointer<Scalar>, output: UnsafeMutablePointer<Scalar>, aligned: Bool
   ) -> FFTPlan {
     Self.plannerLock.lock()
     defer { Self.plannerLock.unlock() }
@@ -170,41 +183,50 @@ public final class FFTPlanCache: @unchecked Sendable {
       scalarType: ObjectIdentifier(Scalar.self), kind: kind, length: length, count: count, aligned: aligned,
       rigor: rigor)
     if let plan = plans[key] { return plan }
-    let plan = makePlan(Scalar.self, kind: kind, length: length, count: count, aligned: aligned, rigor: rigor)
+    let plan: FFTPlan
+    if rigor == .estimate {
+      plan = makePlan(
+        kind: kind, length: length, count: count, input: input, output: output, aligned: aligned, rigor: rigor)
+    } else {
+      let inputCount = count * kind.inputRowScalars(length: length)
+      let outputCount = count * kind.outputRowScalars(length: length)
+      // Aligned as the BufferPool's buffers, so FFTW's alignment of these
+      // arrays (0) is the one an aligned plan demands of its arrays.
+      let inputScratch = UnsafeMutableRawPointer.allocate(
+        byteCount: inputCount * MemoryLayout<Scalar>.stride, alignment: 64)
+      let outputScratch = UnsafeMutableRawPointer.allocate(
+        byteCount: outputCount * MemoryLayout<Scalar>.stride, alignment: 64)
+      defer {
+        inputScratch.deallocate()
+        outputScratch.deallocate()
+      }
+      plan = makePlan(
+        kind: kind, length: length, count: count,
+        input: inputScratch.bindMemory(to: Scalar.self, capacity: inputCount),
+        output: outputScratch.bindMemory(to: Scalar.self, capacity: outputCount),
+        aligned: aligned, rigor: rigor)
+    }
     plans[key] = plan
     return plan
   }
 
-  /// Plans on scratch arrays, which FFTW_MEASURE overwrites; called under
-  /// the planner lock.
+  /// Calls FFTW's planner; runs under the planner lock.
   private func makePlan<Scalar: FFTScalar>(
-    _: Scalar.Type, kind: FFTKind, length: Int, count: Int, aligned: Bool, rigor: FFTPlanningRigor
+    kind: FFTKind, length: Int, count: Int,
+    input: UnsafeMutablePointer<Scalar>, output: UnsafeMutablePointer<Scalar>,
+    aligned: Bool, rigor: FFTPlanningRigor
   ) -> FFTPlan {
-    let inputCount = count * kind.inputRowScalars(length: length)
-    let outputCount = count * kind.outputRowScalars(length: length)
-    // Aligned as the BufferPool's buffers, so FFTW's alignment of these
-    // arrays (0) is the one the plan demands of the arrays it runs on.
-    let inputScratch = UnsafeMutableRawPointer.allocate(
-      byteCount: max(inputCount, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
-    let outputScratch = UnsafeMutableRawPointer.allocate(
-      byteCount: max(outputCount, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
-    defer {
-      inputScratch.deallocate()
-      outputScratch.deallocate()
-    }
-    let planInput = inputScratch.bindMemory(to: Scalar.self, capacity: max(inputCount, 1))
-    let planOutput = outputScratch.bindMemory(to: Scalar.self, capacity: max(outputCount, 1))
     let handle: FFTWPlanHandle?
     switch kind {
     case .realToComplex:
       handle = Scalar._fftwPlanRealToComplex(
-        length: length, count: count, input: planInput, output: planOutput, rigor: rigor, aligned: aligned)
+        length: length, count: count, input: input, output: output, rigor: rigor, aligned: aligned)
     case .complexToReal:
       handle = Scalar._fftwPlanComplexToReal(
-        length: length, count: count, input: planInput, output: planOutput, rigor: rigor, aligned: aligned)
+        length: length, count: count, input: input, output: output, rigor: rigor, aligned: aligned)
     case .forward, .backward:
       handle = Scalar._fftwPlanComplex(
-        length: length, count: count, input: planInput, output: planOutput, inverse: kind == .backward,
+        length: length, count: count, input: input, output: output, inverse: kind == .backward,
         rigor: rigor, aligned: aligned)
     }
     guard let handle else {

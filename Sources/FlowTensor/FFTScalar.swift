@@ -58,6 +58,10 @@ public protocol FFTScalar {
   /// `fftw_destroy_plan`; the plan must not be used afterwards.
   static func _fftwDestroyPlan(_ plan: FFTWPlanHandle)
 
+  /// `fftw_forget_wisdom`: drops what the planner learned from measured
+  /// plans, which it otherwise reuses for later plans of any rigor.
+  static func _fftwForgetWisdom()
+
   /// `fftw_alignment_of`: the pointer's offset from FFTW's SIMD alignment,
   /// 0 when aligned. A plan made without `FFTW_UNALIGNED` executes only on
   /// arrays whose alignment equals that of its planning arrays.
@@ -76,7 +80,10 @@ public struct FFTWPlanHandle: @unchecked Sendable {
 /// How hard FFTW's planner searches for a fast algorithm.
 public enum FFTPlanningRigor: Sendable, Hashable {
   /// `FFTW_ESTIMATE`: picks an algorithm by heuristics, in microseconds, and
-  /// the same one on every run, so results are reproducible.
+  /// the same one on every run, so results are reproducible, unless a
+  /// measured plan of the same problem was made earlier in the process
+  /// (FFTW then reuses its wisdom) and ``FFTPlanCache/removeAll()`` has
+  /// not been called since.
   case estimate
   /// `FFTW_MEASURE`: times candidate algorithms on scratch arrays, which
   /// takes milliseconds to seconds per new size but may execute faster. The
@@ -175,6 +182,10 @@ extension Double: FFTScalar {
     fftw_destroy_plan(plan.pointer)
   }
 
+  public static func _fftwForgetWisdom() {
+    fftw_forget_wisdom()
+  }
+
   public static func _fftwAlignment(of pointer: UnsafeMutablePointer<Double>) -> Int {
     Int(fftw_alignment_of(pointer))
   }
@@ -248,6 +259,10 @@ extension Float: FFTScalar {
 
   public static func _fftwDestroyPlan(_ plan: FFTWPlanHandle) {
     fftwf_destroy_plan(plan.pointer)
+  }
+
+  public static func _fftwForgetWisdom() {
+    fftwf_forget_wisdom()
   }
 
   public static func _fftwAlignment(of pointer: UnsafeMutablePointer<Float>) -> Int {

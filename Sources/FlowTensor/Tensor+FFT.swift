@@ -1,11 +1,11 @@
-/// Discrete Fourier transforms along the last axis, batched over the
-/// leading axes, through FFTW.
-///
-/// Complex values are stored as a trailing axis of size 2 (real,
-/// imaginary), FFTW's interleaved layout, so tensors go to FFTW without
-/// copies. Conventions follow NumPy's `numpy.fft` with its default
-/// normalisation: the forward transforms are unnormalised,
-/// X[k] = Σⱼ x[j]·e^(−2πi·jk/n), and the inverses carry the factor 1/n.
+// Discrete Fourier transforms along the last axis, batched over the
+// leading axes, through FFTW.
+//
+// Complex values are stored as a trailing axis of size 2 (real,
+// imaginary), FFTW's interleaved layout, so tensors go to FFTW without
+// copies. Conventions follow NumPy's `numpy.fft` with its default
+// normalisation: the forward transforms are unnormalised,
+// X[k] = Σⱼ x[j]·e^(−2πi·jk/n), and the inverses carry the factor 1/n.
 
 /// The discrete Fourier transform of real rows, keeping the non-negative
 /// frequencies (NumPy's `rfft`).
@@ -162,7 +162,8 @@ enum FFTDriver {
         }
         let destination = output + rows.lowerBound * outputRow
         let aligned = Scalar._fftwAlignment(of: source) == 0 && Scalar._fftwAlignment(of: destination) == 0
-        let plan = cache.plan(Scalar.self, kind: kind, length: length, count: rows.count, aligned: aligned)
+        let plan = cache.plan(
+          kind: kind, length: length, count: rows.count, input: source, output: destination, aligned: aligned)
         plan.execute(input: source, output: destination)
         if let scale { multiply(destination, count: rows.count * outputRow, by: scale) }
       }
