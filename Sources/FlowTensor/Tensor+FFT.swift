@@ -123,7 +123,8 @@ func complexTransform<Scalar: TensorScalar>(_ x: Tensor<Scalar>, kind: FFTKind, 
 
 /// Runs one batched transform through cached plans.
 enum FFTDriver {
-  /// Points (rows × length) below which a batch stays on one thread.
+  /// The fewest points (rows × length) worth a thread: batches of fewer
+  /// than twice this run on the calling thread.
   static let grain = 1 << 14
 
   /// Transforms `count` contiguous rows of `length` points from `input` to
@@ -149,7 +150,8 @@ enum FFTDriver {
     let outputRow = kind.outputRowScalars(length: length)
     // c2r overwrites its input, so it runs on a scratch copy.
     let scratch = kind == .complexToReal ? TensorStorage<Scalar>(uninitializedCount: count * inputRow) : nil
-    let unit = lcm(alignedRowBlock(rowScalars: inputRow, Scalar.self), alignedRowBlock(rowScalars: outputRow, Scalar.self))
+    let unit = lcm(
+      alignedRowBlock(rowScalars: inputRow, Scalar.self), alignedRowBlock(rowScalars: outputRow, Scalar.self))
     let units = (count + unit - 1) / unit
     withExtendedLifetime(scratch) {
       Parallel.forEachRange(count: units, grain: max(1, grain / (unit * length))) { unitRange in
