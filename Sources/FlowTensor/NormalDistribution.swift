@@ -36,7 +36,7 @@ public func normalCDF(_ x: Double) -> Double {
   // product, `low` its rounding error (by fused multiply-add) plus the
   // contribution of 1/√2's own low part.
   let high = -x * inverseSquareRootOfTwoHigh
-  let low = -((-high).addingProduct(x, inverseSquareRootOfTwoHigh) + x * inverseSquareRootOfTwoLow)
+  let low = -(high.addingProduct(x, inverseSquareRootOfTwoHigh) + x * inverseSquareRootOfTwoLow)
   // erfc(high + low) ≈ erfc(high) − low · (2/√π) e^(−high²).
   let derivative = twoOverSquareRootOfPi * Double.exp(-high * high)
   return 0.5 * (Double.erfc(high) - low * derivative)

@@ -173,8 +173,9 @@ public func relu<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 /// The Gaussian error linear unit, x·Φ(x) (Hendrycks & Gimpel 2016), of
 /// every scalar.
 ///
-/// The exact form uses Φ(x) = ½ erfc(−x/√2), equal to ½(1 + erf(x/√2)) but
-/// without its cancellation for negative x. The approximate form is the
+/// The exact form uses ``normalCDF(_:)-(Double)``, equal to ½(1 + erf(x/√2))
+/// but without its cancellation for negative x, so gelu(−30) ≈ −1.5e-196
+/// rather than 0. The approximate form is the
 /// paper's ½x(1 + tanh(√(2/π)(x + 0.044715x³))), evaluated as
 /// x·σ(2·√(2/π)(x + 0.044715x³)) since ½(1 + tanh u) = σ(2u).
 /// - Parameters:
@@ -193,8 +194,7 @@ public func gelu<Scalar: TensorScalar>(_ x: Tensor<Scalar>, approximate: Bool = 
       return value * stableSigmoid(u)
     }
   }
-  let inverseSquareRootOfTwo = Scalar(inverseSquareRootOfTwoHigh)
-  return x.map { value in value * (Scalar.erfc(-value * inverseSquareRootOfTwo) / 2) }
+  return x.map { value in value * Scalar(normalCDF(Double(value))) }
 }
 
 /// The error function erf(x) = (2/√π) ∫₀ˣ e^(−t²) dt of every scalar.
