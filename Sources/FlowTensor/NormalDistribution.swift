@@ -11,12 +11,12 @@ import RealModule
 
 /// 1/√2 split into a double and the rounding error of that double, so that
 /// x/√2 can be formed to about twice double precision.
-@usableFromInline let inverseSquareRootOfTwoHigh = 0.7071067811865476
-@usableFromInline let inverseSquareRootOfTwoLow = -4.833646656726457e-17
+let inverseSquareRootOfTwoHigh = 0.7071067811865476
+let inverseSquareRootOfTwoLow = -4.833646656726457e-17
 /// 2/√π, the scale of erfc's derivative.
-@usableFromInline let twoOverSquareRootOfPi = 1.1283791670955126
+let twoOverSquareRootOfPi = 1.1283791670955126
 /// ½ log(2π), the log normaliser of the normal density.
-@usableFromInline let halfLogTwoPi = 0.9189385332046728
+let halfLogTwoPi = 0.9189385332046728
 
 /// The standard normal cumulative distribution function Φ(x) = P(Z ≤ x).
 ///
