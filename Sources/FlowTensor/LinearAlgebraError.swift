@@ -21,21 +21,20 @@ public enum LinearAlgebraError: Error, Equatable, Sendable, CustomStringConverti
   /// trapped so a long run can save its state.
   case illegalArgument(routine: String, position: Int)
 
-  /// What failed and where, e.g. "singular matrix: exactly zero pivot at
-  /// diagonal position 2 of matrix [1] of the batch".
+  /// What failed and where, e.g. "matrix [1] of the batch is singular:
+  /// exactly zero pivot at diagonal position 2".
   public var description: String {
     switch self {
     case let .singular(pivot, matrix):
-      return "singular matrix: exactly zero pivot at diagonal position \(pivot)\(Self.location(matrix))"
+      return "\(Self.subject(matrix)) is singular: exactly zero pivot at diagonal position \(pivot)"
     case let .notPositiveDefinite(order, matrix):
-      return "matrix not positive definite: its leading minor of order \(order) is not positive"
-        + "\(Self.location(matrix))"
+      return "\(Self.subject(matrix)) is not positive definite: its leading minor of order \(order) is not positive"
     case let .illegalArgument(routine, position):
       return "LAPACK \(routine): argument \(position) had an illegal value"
     }
   }
 
-  private static func location(_ matrix: [Int]) -> String {
-    matrix.isEmpty ? "" : " of matrix \(matrix) of the batch"
+  private static func subject(_ matrix: [Int]) -> String {
+    matrix.isEmpty ? "matrix" : "matrix \(matrix) of the batch"
   }
 }
