@@ -195,7 +195,10 @@ public func inverse<Scalar: TensorScalar>(_ a: Tensor<Scalar>) throws -> Tensor<
         order: n, slice, leadingDimension: n, pivots: pivots, workspace: workspace, workspaceCount: workspaceCount)
       try LinearAlgebraLayout.checkArguments(inverseInfo, "getri", Scalar.self)
       // xGETRI reports a zero diagonal of U, which xGETRF has already thrown for.
-      precondition(inverseInfo == 0, "inverse: \(LinearAlgebraLayout.routine("getri", Scalar.self)) info \(inverseInfo) after a nonsingular factorisation")
+      precondition(
+        inverseInfo == 0,
+        "inverse: \(LinearAlgebraLayout.routine("getri", Scalar.self)) info \(inverseInfo) "
+          + "after a nonsingular factorisation")
     }
   }
   return result

@@ -26,7 +26,8 @@ enum LinearAlgebraLayout {
       shape.count == batchShape.count + 2 && Array(shape.prefix(batchShape.count)) == batchShape
         && shape[batchShape.count] == order,
       "\(operation): right-hand side \(shape) does not fit matrix \(matrixShape): "
-        + "expected \(batchShape + [order]) or [\((batchShape.map { "\($0)" } + ["\(order)", "k"]).joined(separator: ", "))]")
+        + "expected \(batchShape + [order]) or "
+        + "[\((batchShape.map { "\($0)" } + ["\(order)", "k"]).joined(separator: ", "))]")
     return shape[shape.count - 1]
   }
 

@@ -24,7 +24,8 @@ final class LinearAlgebraCholeskyTests: XCTestCase {
         XCTAssertEqual(factor, Testing.triangle(factor, lower: true), "\(name) \(index)")
         for position in 0..<factor.shape[0] { XCTAssertGreaterThan(factor[position, position], 0) }
         let product = Testing.product(factor, Testing.transpose(factor))
-        assertClose(product, Testing.matrix(a, at: index), absolute: tolerance, relative: tolerance, "L·Lᵀ \(name) \(index)")
+        assertClose(
+          product, Testing.matrix(a, at: index), absolute: tolerance, relative: tolerance, "L·Lᵀ \(name) \(index)")
       }
     }
   }
@@ -58,7 +59,8 @@ final class LinearAlgebraCholeskyTests: XCTestCase {
     let indefinite = Tensor<Scalar>([[1, 2], [2, 1]])
     XCTAssertEqual(Testing.error(try choleskyFactorization(indefinite)), .notPositiveDefinite(order: 2))
     // Semidefinite is not enough: minor 1 is 0.
-    XCTAssertEqual(Testing.error(try choleskyFactorization(Tensor<Scalar>.zeros(shape: [3, 3]))), .notPositiveDefinite(order: 1))
+    let zero = Tensor<Scalar>.zeros(shape: [3, 3])
+    XCTAssertEqual(Testing.error(try choleskyFactorization(zero)), .notPositiveDefinite(order: 1))
     XCTAssertEqual(Testing.error(try choleskyFactorization(Tensor<Scalar>([[-4]]))), .notPositiveDefinite(order: 1))
     // The second matrix of a batch of two; the first is fine.
     let batch = Testing.stack([Tensor<Scalar>.identity(size: 2), indefinite])

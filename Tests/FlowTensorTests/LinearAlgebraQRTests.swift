@@ -43,7 +43,9 @@ final class LinearAlgebraQRTests: XCTestCase {
         let rMatrix = Testing.matrix(r, at: index)
         let gram = Testing.product(Testing.transpose(qMatrix), qMatrix)
         assertClose(gram, .identity(size: k), absolute: tolerance, "QᵀQ \(shape) \(index)")
-        assertClose(Testing.product(qMatrix, rMatrix), Testing.matrix(a, at: index), absolute: tolerance, relative: tolerance, "Q·R \(shape) \(index)")
+        assertClose(
+          Testing.product(qMatrix, rMatrix), Testing.matrix(a, at: index), absolute: tolerance, relative: tolerance,
+          "Q·R \(shape) \(index)")
         for row in 0..<k {
           for column in 0..<row { XCTAssertEqual(rMatrix[row, column], 0, "R below the diagonal, \(shape) \(index)") }
         }

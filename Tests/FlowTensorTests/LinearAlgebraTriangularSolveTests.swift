@@ -26,10 +26,13 @@ final class LinearAlgebraTriangularSolveTests: XCTestCase {
           for kind in ["matrix", "vector"] {
             let b: Tensor<Scalar> = try Testing.tensor(fixtures, "b_\(kind)")
             let x = try triangularSolve(a, b, lower: lower, transposed: transposed, unitDiagonal: unitDiagonal)
-            assertClose(x, try Testing.tensor(fixtures, "\(key).x_\(kind)"), absolute: tolerance, relative: tolerance, "\(key) \(kind)")
+            let expected: Tensor<Scalar> = try Testing.tensor(fixtures, "\(key).x_\(kind)")
+            assertClose(x, expected, absolute: tolerance, relative: tolerance, "\(key) \(kind)")
             let column = kind == "vector" ? Tensor(shape: [b.shape[0], 1], scalars: x.scalars) : x
             let residual = Testing.product(triangle, column)
-            assertClose(Tensor(shape: b.shape, scalars: residual.scalars), b, absolute: tolerance, relative: tolerance, "T·x \(key) \(kind)")
+            assertClose(
+              Tensor(shape: b.shape, scalars: residual.scalars), b, absolute: tolerance, relative: tolerance,
+              "T·x \(key) \(kind)")
           }
         }
       }
@@ -54,7 +57,8 @@ final class LinearAlgebraTriangularSolveTests: XCTestCase {
         XCTAssertEqual(
           Testing.matrix(x, at: index),
           try triangularSolve(matrix, Testing.matrix(matrices, at: index), lower: lower, transposed: true))
-        XCTAssertEqual(Testing.vector(y, at: index), try triangularSolve(matrix, Testing.vector(vectors, at: index), lower: lower))
+        XCTAssertEqual(
+          Testing.vector(y, at: index), try triangularSolve(matrix, Testing.vector(vectors, at: index), lower: lower))
       }
     }
   }
@@ -82,9 +86,11 @@ final class LinearAlgebraTriangularSolveTests: XCTestCase {
   }
 
   func checkSmall<Scalar: TensorScalar>(_: Scalar.Type) throws {
-    XCTAssertEqual(try triangularSolve(Tensor<Scalar>.zeros(shape: [0, 0]), .zeros(shape: [0]), lower: true).shape, [0])
-    XCTAssertEqual(try triangularSolve(Tensor<Scalar>.zeros(shape: [0, 0]), .zeros(shape: [0, 2]), lower: false).shape, [0, 2])
+    let empty = Tensor<Scalar>.zeros(shape: [0, 0])
+    XCTAssertEqual(try triangularSolve(empty, .zeros(shape: [0]), lower: true).shape, [0])
+    XCTAssertEqual(try triangularSolve(empty, .zeros(shape: [0, 2]), lower: false).shape, [0, 2])
     XCTAssertEqual(try triangularSolve(Tensor<Scalar>([[4]]), Tensor([[2, -8]]), lower: true), Tensor([[0.5, -2]]))
-    XCTAssertEqual(try triangularSolve(Tensor<Scalar>([[4]]), Tensor([2]), lower: false, unitDiagonal: true), Tensor([2]))
+    XCTAssertEqual(
+      try triangularSolve(Tensor<Scalar>([[4]]), Tensor([2]), lower: false, unitDiagonal: true), Tensor([2]))
   }
 }
