@@ -163,7 +163,7 @@ public func inverseNormalCDF(_ p: Float) -> Float { Float(inverseNormalCDF(Doubl
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func normalCDF<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar(normalCDF(Double($0))) }
+  x.map { chunk in chunk.apply { Scalar(normalCDF(Double($0))) } }
 }
 
 /// log Φ(x) of every scalar, finite far below where Φ underflows; see
@@ -175,7 +175,7 @@ public func normalCDF<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scala
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func logNormalCDF<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar(logNormalCDF(Double($0))) }
+  x.map { chunk in chunk.apply { Scalar(logNormalCDF(Double($0))) } }
 }
 
 /// Φ⁻¹(p), the standard normal quantile, of every scalar; see
@@ -188,5 +188,5 @@ public func logNormalCDF<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Sc
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func inverseNormalCDF<Scalar: TensorScalar>(_ p: Tensor<Scalar>) -> Tensor<Scalar> {
-  p.map { Scalar(inverseNormalCDF(Double($0))) }
+  p.map { chunk in chunk.apply { Scalar(inverseNormalCDF(Double($0))) } }
 }

@@ -6,35 +6,35 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-    zip(lhs, rhs, operation: "add") { $0 + $1 }
+    zip(lhs, rhs, operation: "add") { chunk in chunk.apply { $0 + $1 } }
   }
 
   /// Elementwise difference after broadcasting.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
-    zip(lhs, rhs, operation: "subtract") { $0 - $1 }
+    zip(lhs, rhs, operation: "subtract") { chunk in chunk.apply { $0 - $1 } }
   }
 
   /// Elementwise product after broadcasting.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-    zip(lhs, rhs, operation: "multiply") { $0 * $1 }
+    zip(lhs, rhs, operation: "multiply") { chunk in chunk.apply { $0 * $1 } }
   }
 
   /// Elementwise quotient after broadcasting.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
-    zip(lhs, rhs, operation: "divide") { $0 / $1 }
+    zip(lhs, rhs, operation: "divide") { chunk in chunk.apply { $0 / $1 } }
   }
 
   /// Negation of every scalar.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static prefix func - (operand: Tensor) -> Tensor {
-    operand.map { -$0 }
+    operand.map { chunk in chunk.apply { -$0 } }
   }
 
   public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(rhs) }

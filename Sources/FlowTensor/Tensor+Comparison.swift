@@ -42,7 +42,7 @@ func ieeePower<Scalar: TensorScalar>(_ x: Scalar, _ y: Scalar) -> Scalar {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func pow<Scalar: TensorScalar>(_ base: Tensor<Scalar>, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> {
-  Tensor.zip(base, exponent, operation: "pow") { ieeePower($0, $1) }
+  Tensor.zip(base, exponent, operation: "pow") { chunk in chunk.apply { ieeePower($0, $1) } }
 }
 
 /// `base` raised to a scalar `exponent`, elementwise.
@@ -54,7 +54,7 @@ public func pow<Scalar: TensorScalar>(_ base: Tensor<Scalar>, _ exponent: Tensor
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func pow<Scalar: TensorScalar>(_ base: Tensor<Scalar>, _ exponent: Scalar) -> Tensor<Scalar> {
-  base.map { ieeePower($0, exponent) }
+  base.map { chunk in chunk.apply { ieeePower($0, exponent) } }
 }
 
 /// A scalar `base` raised to each scalar of `exponent`.
@@ -66,7 +66,7 @@ public func pow<Scalar: TensorScalar>(_ base: Tensor<Scalar>, _ exponent: Scalar
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func pow<Scalar: TensorScalar>(_ base: Scalar, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> {
-  exponent.map { ieeePower(base, $0) }
+  exponent.map { chunk in chunk.apply { ieeePower(base, $0) } }
 }
 
 // MARK: - Minimum and maximum
@@ -94,7 +94,7 @@ func propagatingMaximum<Scalar: TensorScalar>(_ a: Scalar, _ b: Scalar) -> Scala
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func min<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scalar>) -> Tensor<Scalar> {
-  Tensor.zip(lhs, rhs, operation: "min") { propagatingMinimum($0, $1) }
+  Tensor.zip(lhs, rhs, operation: "min") { chunk in chunk.apply { propagatingMinimum($0, $1) } }
 }
 
 /// The elementwise maximum after broadcasting; NaN wherever either operand
@@ -107,7 +107,7 @@ public func min<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scala
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func max<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scalar>) -> Tensor<Scalar> {
-  Tensor.zip(lhs, rhs, operation: "max") { propagatingMaximum($0, $1) }
+  Tensor.zip(lhs, rhs, operation: "max") { chunk in chunk.apply { propagatingMaximum($0, $1) } }
 }
 
 /// The minimum of every scalar and `rhs` (NaN-propagating).
@@ -143,7 +143,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func elementsEqual(_ other: Tensor) -> Tensor {
-    Tensor.zip(self, other, operation: "elementsEqual") { $0 == $1 ? 1 : 0 }
+    Tensor.zip(self, other, operation: "elementsEqual") { chunk in chunk.apply { $0 == $1 ? 1 : 0 } }
   }
 
   /// A mask of 1 where `self` is less than `other` and 0 elsewhere
@@ -155,7 +155,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func elementsLess(than other: Tensor) -> Tensor {
-    Tensor.zip(self, other, operation: "elementsLess(than:)") { $0 < $1 ? 1 : 0 }
+    Tensor.zip(self, other, operation: "elementsLess(than:)") { chunk in chunk.apply { $0 < $1 ? 1 : 0 } }
   }
 
   /// A mask of 1 where `self` is at most `other` and 0 elsewhere
@@ -167,7 +167,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func elementsLessOrEqual(to other: Tensor) -> Tensor {
-    Tensor.zip(self, other, operation: "elementsLessOrEqual(to:)") { $0 <= $1 ? 1 : 0 }
+    Tensor.zip(self, other, operation: "elementsLessOrEqual(to:)") { chunk in chunk.apply { $0 <= $1 ? 1 : 0 } }
   }
 
   /// A mask of 1 where `self` is greater than `other` and 0 elsewhere
@@ -179,7 +179,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func elementsGreater(than other: Tensor) -> Tensor {
-    Tensor.zip(self, other, operation: "elementsGreater(than:)") { $0 > $1 ? 1 : 0 }
+    Tensor.zip(self, other, operation: "elementsGreater(than:)") { chunk in chunk.apply { $0 > $1 ? 1 : 0 } }
   }
 
   /// A mask of 1 where `self` is at least `other` and 0 elsewhere
@@ -191,7 +191,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func elementsGreaterOrEqual(to other: Tensor) -> Tensor {
-    Tensor.zip(self, other, operation: "elementsGreaterOrEqual(to:)") { $0 >= $1 ? 1 : 0 }
+    Tensor.zip(self, other, operation: "elementsGreaterOrEqual(to:)") { chunk in chunk.apply { $0 >= $1 ? 1 : 0 } }
   }
 
   /// A mask of 1 where a scalar equals `value`, 0 elsewhere.

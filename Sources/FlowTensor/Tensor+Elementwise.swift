@@ -2,81 +2,70 @@
 /// tensor and `zip` over two broadcast tensors. Both write a fresh
 /// contiguous result and split large inputs across cores (``Parallel``).
 ///
-/// They are `@inline(__always)` so that each public op, itself specialised
-/// for `Float` and `Double`, gets its own loop with the closure inlined.
+/// An op passes a *chunk kernel*, a closure that receives one chunk and
+/// calls `apply` on it with the per-scalar function:
+///
+/// ```swift
+/// x.map { chunk in chunk.apply { Scalar.exp($0) } }
+/// Tensor.zip(a, b, operation: "add") { chunk in chunk.apply { $0 + $1 } }
+/// ```
+///
+/// Why not a per-scalar closure: a closure captured by the worker threads'
+/// closure is called indirectly for every scalar, which stops inlining and
+/// vectorisation (7x slower, measured). Written this way, the per-scalar
+/// function is a literal inside the op's own kernel, `apply` is inlined into
+/// it, and the only indirect call is one per chunk.
 extension Tensor {
-  /// Applies `transform` to every scalar.
+  /// Runs `kernel` over chunks of the scalars, writing a result of the same shape.
   /// - Complexity: O(n), split across cores above ``Parallel/elementwiseGrain``.
   @inline(__always) @usableFromInline
-  func map(_ transform: (Scalar) -> Scalar) -> Tensor {
+  func map(_ kernel: (UnaryChunk<Scalar>) -> Void) -> Tensor {
     let result = Tensor(uninitializedShape: shape)
-    let source = storage.base
+    let source = UnsafePointer(storage.base)
     let destination = result.storage.base
     Parallel.forEachRange(count: scalarCount, grain: Parallel.elementwiseGrain) { range in
-      for index in range { destination[index] = transform(source[index]) }
+      kernel(UnaryChunk(
+        source: source + range.lowerBound, destination: destination + range.lowerBound, count: range.count))
     }
     return result
   }
 
-  /// Combines `lhs` and `rhs` scalar by scalar after NumPy broadcasting.
+  /// Runs `kernel` over chunks of `lhs` and `rhs` after NumPy broadcasting.
   /// - Parameters:
   ///   - operation: the op's name, for the shape-mismatch message.
   /// - Complexity: O(n) in the broadcast result's size.
   @inline(__always) @usableFromInline
   static func zip(
     _ lhs: Tensor, _ rhs: Tensor, operation: @autoclosure () -> String,
-    _ combine: (Scalar, Scalar) -> Scalar
+    _ kernel: (BinaryChunk<Scalar>) -> Void
   ) -> Tensor {
-    let a = lhs.storage.base
-    let b = rhs.storage.base
-    if lhs.shape == rhs.shape {
-      let result = Tensor(uninitializedShape: lhs.shape)
-      let out = result.storage.base
-      Parallel.forEachRange(count: result.scalarCount, grain: Parallel.elementwiseGrain) { range in
-        for index in range { out[index] = combine(a[index], b[index]) }
-      }
-      return result
-    }
-    let shape = Shape.broadcast(lhs.shape, rhs.shape, operation: operation())
+    let a = UnsafePointer(lhs.storage.base)
+    let b = UnsafePointer(rhs.storage.base)
+    let shape = lhs.shape == rhs.shape ? lhs.shape : Shape.broadcast(lhs.shape, rhs.shape, operation: operation())
     let result = Tensor(uninitializedShape: shape)
     let out = result.storage.base
-    if rhs.scalarCount == 1 {
-      let value = b[0]
-      Parallel.forEachRange(count: result.scalarCount, grain: Parallel.elementwiseGrain) { range in
-        for index in range { out[index] = combine(a[index], value) }
-      }
-      return result
-    }
-    if lhs.scalarCount == 1 {
-      let value = a[0]
-      Parallel.forEachRange(count: result.scalarCount, grain: Parallel.elementwiseGrain) { range in
-        for index in range { out[index] = combine(value, b[index]) }
+    let count = result.scalarCount
+    // Flat cases: equal shapes, or one operand holding a single scalar.
+    let flatStrides: (Int, Int)? =
+      lhs.shape == rhs.shape ? (1, 1) : rhs.scalarCount == 1 ? (1, 0) : lhs.scalarCount == 1 ? (0, 1) : nil
+    if let (strideA, strideB) = flatStrides {
+      Parallel.forEachRange(count: count, grain: Parallel.elementwiseGrain) { range in
+        kernel(BinaryChunk(
+          lhs: a + range.lowerBound * strideA, rhs: b + range.lowerBound * strideB,
+          destination: out + range.lowerBound, strideA: strideA, strideB: strideB, innerCount: range.count,
+          rows: 0..<1, layout: nil))
       }
       return result
     }
     let layout = StridedLayout(
       shape: shape,
-      strides: [
-        Shape.broadcastStrides(of: lhs.shape, to: shape),
-        Shape.broadcastStrides(of: rhs.shape, to: shape),
-        Shape.strides(of: shape),
-      ])
+      strides: [Shape.broadcastStrides(of: lhs.shape, to: shape), Shape.broadcastStrides(of: rhs.shape, to: shape)])
     let inner = layout.innerCount
-    let strideA = layout.strides[0][layout.shape.count - 1]
-    let strideB = layout.strides[1][layout.shape.count - 1]
     let grain = max(1, Parallel.elementwiseGrain / max(inner, 1))
     Parallel.forEachRange(count: layout.outerCount, grain: grain) { rows in
-      for row in rows {
-        let rowA = a + layout.offset(ofRow: row, operand: 0)
-        let rowB = b + layout.offset(ofRow: row, operand: 1)
-        let rowOut = out + row * inner
-        switch (strideA, strideB) {
-        case (1, 1): for j in 0..<inner { rowOut[j] = combine(rowA[j], rowB[j]) }
-        case (1, 0): let v = rowB[0]; for j in 0..<inner { rowOut[j] = combine(rowA[j], v) }
-        case (0, 1): let v = rowA[0]; for j in 0..<inner { rowOut[j] = combine(v, rowB[j]) }
-        default: for j in 0..<inner { rowOut[j] = combine(rowA[j * strideA], rowB[j * strideB]) }
-        }
-      }
+      kernel(BinaryChunk(
+        lhs: a, rhs: b, destination: out, strideA: layout.strides[0][layout.shape.count - 1],
+        strideB: layout.strides[1][layout.shape.count - 1], innerCount: inner, rows: rows, layout: layout))
     }
     return result
   }
@@ -105,5 +94,74 @@ extension Tensor {
       }
     }
     return result
+  }
+}
+
+/// One chunk of a unary elementwise loop: `count` contiguous scalars.
+@usableFromInline
+struct UnaryChunk<Scalar> {
+  @usableFromInline let source: UnsafePointer<Scalar>
+  @usableFromInline let destination: UnsafeMutablePointer<Scalar>
+  @usableFromInline let count: Int
+
+  @inlinable
+  init(source: UnsafePointer<Scalar>, destination: UnsafeMutablePointer<Scalar>, count: Int) {
+    self.source = source
+    self.destination = destination
+    self.count = count
+  }
+
+  /// Writes `transform(source[i])` to `destination[i]` for the whole chunk.
+  @inline(__always) @usableFromInline
+  func apply(_ transform: (Scalar) -> Scalar) {
+    for index in 0..<count { destination[index] = transform(source[index]) }
+  }
+}
+
+/// One chunk of a binary elementwise loop: either one flat run (`layout`
+/// nil, `innerCount` scalars, operand strides 1 or 0) or a range of rows of
+/// a broadcast layout, each row `innerCount` long.
+@usableFromInline
+struct BinaryChunk<Scalar> {
+  @usableFromInline let lhs: UnsafePointer<Scalar>
+  @usableFromInline let rhs: UnsafePointer<Scalar>
+  @usableFromInline let destination: UnsafeMutablePointer<Scalar>
+  @usableFromInline let strideA: Int
+  @usableFromInline let strideB: Int
+  @usableFromInline let innerCount: Int
+  @usableFromInline let rows: Range<Int>
+  @usableFromInline let layout: StridedLayout?
+
+  @inlinable
+  init(
+    lhs: UnsafePointer<Scalar>, rhs: UnsafePointer<Scalar>, destination: UnsafeMutablePointer<Scalar>,
+    strideA: Int, strideB: Int, innerCount: Int, rows: Range<Int>, layout: StridedLayout?
+  ) {
+    self.lhs = lhs
+    self.rhs = rhs
+    self.destination = destination
+    self.strideA = strideA
+    self.strideB = strideB
+    self.innerCount = innerCount
+    self.rows = rows
+    self.layout = layout
+  }
+
+  /// Writes `combine(lhs, rhs)` for every scalar of the chunk.
+  @inline(__always) @usableFromInline
+  func apply(_ combine: (Scalar, Scalar) -> Scalar) {
+    let inner = innerCount
+    for row in rows {
+      let a = layout.map { lhs + $0.offset(ofRow: row, operand: 0) } ?? lhs
+      let b = layout.map { rhs + $0.offset(ofRow: row, operand: 1) } ?? rhs
+      let out = destination + (layout == nil ? 0 : row * inner)
+      // Separate loops for the common stride pairs, so each vectorises.
+      switch (strideA, strideB) {
+      case (1, 1): for j in 0..<inner { out[j] = combine(a[j], b[j]) }
+      case (1, 0): let v = b[0]; for j in 0..<inner { out[j] = combine(a[j], v) }
+      case (0, 1): let v = a[0]; for j in 0..<inner { out[j] = combine(v, b[j]) }
+      default: for j in 0..<inner { out[j] = combine(a[j * strideA], b[j * strideB]) }
+      }
+    }
   }
 }

@@ -13,7 +13,7 @@ import RealModule
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func abs<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { $0.magnitude }
+  x.map { chunk in chunk.apply { $0.magnitude } }
 }
 
 /// eˣ of every scalar.
@@ -24,7 +24,7 @@ public func abs<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func exp<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar.exp($0) }
+  x.map { chunk in chunk.apply { Scalar.exp($0) } }
 }
 
 /// The natural logarithm of every scalar (NaN below 0, −∞ at 0).
@@ -35,7 +35,7 @@ public func exp<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func log<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar.log($0) }
+  x.map { chunk in chunk.apply { Scalar.log($0) } }
 }
 
 /// log(1 + x) of every scalar, accurate for tiny x where `log(1 + x)` would
@@ -47,7 +47,7 @@ public func log<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func log1p<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar.log(onePlus: $0) }
+  x.map { chunk in chunk.apply { Scalar.log(onePlus: $0) } }
 }
 
 /// eˣ − 1 of every scalar, accurate for tiny x where `exp(x) - 1` would cancel.
@@ -58,7 +58,7 @@ public func log1p<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func expm1<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar.expMinusOne($0) }
+  x.map { chunk in chunk.apply { Scalar.expMinusOne($0) } }
 }
 
 /// √x of every scalar (NaN below 0).
@@ -69,7 +69,7 @@ public func expm1<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func sqrt<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar.sqrt($0) }
+  x.map { chunk in chunk.apply { Scalar.sqrt($0) } }
 }
 
 /// 1/√x of every scalar (+∞ at 0, NaN below 0).
@@ -80,7 +80,7 @@ public func sqrt<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func rsqrt<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { 1 / Scalar.sqrt($0) }
+  x.map { chunk in chunk.apply { 1 / Scalar.sqrt($0) } }
 }
 
 /// x² of every scalar.
@@ -91,7 +91,7 @@ public func rsqrt<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func square<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { $0 * $0 }
+  x.map { chunk in chunk.apply { $0 * $0 } }
 }
 
 /// The hyperbolic tangent of every scalar.
@@ -102,7 +102,7 @@ public func square<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> 
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func tanh<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar.tanh($0) }
+  x.map { chunk in chunk.apply { Scalar.tanh($0) } }
 }
 
 /// The logistic sigmoid σ(x) = 1/(1 + e⁻ˣ) of every scalar.
@@ -117,7 +117,7 @@ public func tanh<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func sigmoid<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { stableSigmoid($0) }
+  x.map { chunk in chunk.apply { stableSigmoid($0) } }
 }
 
 @inline(__always) @usableFromInline
@@ -138,7 +138,7 @@ func stableSigmoid<Scalar: TensorScalar>(_ x: Scalar) -> Scalar {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func softplus<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { stableSoftplus($0) }
+  x.map { chunk in chunk.apply { stableSoftplus($0) } }
 }
 
 @inline(__always) @usableFromInline
@@ -156,7 +156,7 @@ func stableSoftplus<Scalar: TensorScalar>(_ x: Scalar) -> Scalar {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func logSigmoid<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { -stableSoftplus(-$0) }
+  x.map { chunk in chunk.apply { -stableSoftplus(-$0) } }
 }
 
 /// max(x, 0) of every scalar; NaN stays NaN.
@@ -167,7 +167,7 @@ public func logSigmoid<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scal
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func relu<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { $0 < 0 ? 0 : $0 }
+  x.map { chunk in chunk.apply { $0 < 0 ? 0 : $0 } }
 }
 
 /// The Gaussian error linear unit, x·Φ(x) (Hendrycks & Gimpel 2016), of
@@ -189,12 +189,14 @@ public func gelu<Scalar: TensorScalar>(_ x: Tensor<Scalar>, approximate: Bool = 
   if approximate {
     let twiceSquareRootOfTwoOverPi = Scalar(2 * 0.7978845608028654)
     let cubic = Scalar(0.044715)
-    return x.map { value in
-      let u = twiceSquareRootOfTwoOverPi * (value + cubic * value * value * value)
-      return value * stableSigmoid(u)
+    return x.map { chunk in
+      chunk.apply { value in
+        let u = twiceSquareRootOfTwoOverPi * (value + cubic * value * value * value)
+        return value * stableSigmoid(u)
+      }
     }
   }
-  return x.map { value in value * Scalar(normalCDF(Double(value))) }
+  return x.map { chunk in chunk.apply { value in value * Scalar(normalCDF(Double(value))) } }
 }
 
 /// The error function erf(x) = (2/√π) ∫₀ˣ e^(−t²) dt of every scalar.
@@ -205,7 +207,7 @@ public func gelu<Scalar: TensorScalar>(_ x: Tensor<Scalar>, approximate: Bool = 
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func erf<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar.erf($0) }
+  x.map { chunk in chunk.apply { Scalar.erf($0) } }
 }
 
 /// The complementary error function erfc(x) = 1 − erf(x) of every scalar,
@@ -217,7 +219,7 @@ public func erf<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func erfc<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar.erfc($0) }
+  x.map { chunk in chunk.apply { Scalar.erfc($0) } }
 }
 
 /// The sine of every scalar, in radians.
@@ -228,7 +230,7 @@ public func erfc<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func sin<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar.sin($0) }
+  x.map { chunk in chunk.apply { Scalar.sin($0) } }
 }
 
 /// The cosine of every scalar, in radians.
@@ -239,5 +241,5 @@ public func sin<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func cos<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { Scalar.cos($0) }
+  x.map { chunk in chunk.apply { Scalar.cos($0) } }
 }
