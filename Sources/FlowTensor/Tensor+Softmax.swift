@@ -3,10 +3,9 @@ import RealModule
 /// The softmax along one axis: `exp(x − m) / Σ exp(x − m)`, with `m` the
 /// maximum of each slice so no exponent is positive and nothing overflows.
 ///
-/// Non-finite inputs follow SciPy's `softmax`: a slice holding +∞ or NaN,
-/// or only −∞, is shifted by 0 instead, which gives NaN where ∞/∞ or 0/0
-/// arises (`softmax([+∞, 1]) = [NaN, 0]`, `softmax([−∞, −∞]) = [NaN, NaN]`),
-/// while `−∞` beside finite values gives 0.
+/// Non-finite inputs follow SciPy's `softmax` and torch's: −∞ beside a
+/// finite value gives 0, while a slice holding NaN or +∞, or only −∞, is NaN
+/// throughout (`x − m` is then NaN somewhere, and so is the sum).
 ///
 /// - Parameters:
 ///   - x: any shape; the slices along `axis` are normalised independently.
@@ -24,9 +23,11 @@ public func softmax<Scalar: TensorScalar>(_ x: Tensor<Scalar>, alongAxis axis: I
 /// with `m` the maximum of each slice, accurate where `log(softmax(x))`
 /// would underflow to −∞.
 ///
-/// Non-finite inputs follow SciPy's `log_softmax` (see
-/// ``softmax(_:alongAxis:)``): `logSoftmax([−∞, 0]) = [−∞, 0]`,
-/// `logSoftmax([+∞, 1]) = [NaN, −∞]`.
+/// Non-finite inputs give the logarithm of what ``softmax(_:alongAxis:)``
+/// gives, as torch's: `logSoftmax([−∞, 0]) = [−∞, 0]`, and a slice holding
+/// NaN or +∞, or only −∞, is NaN throughout. (SciPy's `log_softmax` instead
+/// shifts by 0 when the maximum is not finite, which makes
+/// `[+∞, 1]` → `[NaN, −∞]`, not the logarithm of its `softmax`, `[NaN, NaN]`.)
 ///
 /// - Parameters:
 ///   - x: any shape; the slices along `axis` are normalised independently.
@@ -59,8 +60,7 @@ func normalizedExponentials<Scalar: TensorScalar>(
         for row in rows {
           let input = source + row * count
           let output = out + row * count
-          let maximum = ReductionKernel.rowExtremum(input, count: count, isGreaterPropagatingNaN)
-          let shift = maximum.isFinite ? maximum : 0
+          let shift = ReductionKernel.rowExtremum(input, count: count, isGreaterPropagatingNaN)
           if logarithm {
             let logSum = Scalar.log(ReductionKernel.pairwiseSum(input, count: count) { Scalar.exp($0 - shift) })
             for index in 0..<count { output[index] = (input[index] - shift) - logSum }
@@ -83,7 +83,6 @@ func normalizedExponentials<Scalar: TensorScalar>(
           let output = out + offset
           ReductionKernel.columnExtremum(
             input, rows: count, stride: inner, columns: columns, into: shift, isGreaterPropagatingNaN)
-          for j in 0..<columns where !shift[j].isFinite { shift[j] = 0 }
           if logarithm {
             ReductionKernel.columnSum(input, rows: count, stride: inner, columns: columns, into: total) {
               Scalar.exp($0 - shift[$1])
