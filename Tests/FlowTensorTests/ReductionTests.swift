@@ -262,6 +262,33 @@ final class ReductionTests: XCTestCase {
     }
   }
 
+  func testParallelChunksOfOneRowGiveTheSequentialSum() {
+    check(chunked: Float.self)
+    check(chunked: Double.self)
+  }
+
+  /// A single long row is summed in parallel chunks; the same row repeated
+  /// 16 times is summed one row per thread, each sequentially. The chunks are
+  /// whole subtrees of the pairwise tree, so the two agree bit for bit (on a
+  /// machine with more than 16 cores both take the chunked path).
+  private func check<Scalar: TensorScalar>(chunked _: Scalar.Type) {
+    var generator = SeededGenerator(seed: 99)
+    let length = 3 * 32_768 + 1_234
+    // Magnitudes from 1e-8 to 1e8, so that a different tree would round
+    // differently.
+    let row = Tensor<Scalar>.randomNormal(shape: [length], using: &generator).scalars.enumerated().map {
+      $1 * Scalar.pow(10, Scalar(($0 * 7919) % 17 - 8))
+    }
+    let single = Tensor(row)
+    let repeated = Tensor(shape: [16, length], scalars: Array([[Scalar]](repeating: row, count: 16).joined()))
+    let sum = single.sum().scalar
+    let mean = single.mean().scalar
+    for value in repeated.sum(alongAxes: [1]).scalars { XCTAssertEqual(value, sum, "\(Scalar.self)") }
+    XCTAssertEqual(repeated.mean(alongAxes: [-1]).scalars, Array(repeating: mean, count: 16), "\(Scalar.self)")
+    XCTAssertEqual(repeated.max(alongAxes: [1]).scalars, Array(repeating: row.max()!, count: 16), "\(Scalar.self)")
+    XCTAssertEqual(single.min().scalar, row.min()!, "\(Scalar.self)")
+  }
+
   func testLargeReductionsMatchDoubleLoops() {
     check(large: Float.self, relative: 1e-5)
     check(large: Double.self, relative: 1e-12)
