@@ -137,8 +137,7 @@ extension Tensor {
   // MARK: Extrema
 
   /// The largest scalar, as a rank-0 tensor; NaN if any is NaN.
-  /// - Parameters:
-  ///   - self: at least one scalar.
+  /// - Precondition: the tensor holds at least one scalar.
   /// - Complexity: O(n).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
@@ -161,8 +160,7 @@ extension Tensor {
   }
 
   /// The smallest scalar, as a rank-0 tensor; NaN if any is NaN.
-  /// - Parameters:
-  ///   - self: at least one scalar.
+  /// - Precondition: the tensor holds at least one scalar.
   /// - Complexity: O(n).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
@@ -271,7 +269,8 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func argmax(alongAxis axis: Int, keepingDimensions: Bool = false) -> IndexTensor {
-    argExtremum(alongAxis: axis, keepingDimensions: keepingDimensions, operation: "argmax", isBetter: isGreaterPropagatingNaN)
+    argExtremum(
+      alongAxis: axis, keepingDimensions: keepingDimensions, operation: "argmax", isBetter: isGreaterPropagatingNaN)
   }
 
   /// The position of the smallest scalar along `axis`: the first one on
@@ -286,7 +285,8 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func argmin(alongAxis axis: Int, keepingDimensions: Bool = false) -> IndexTensor {
-    argExtremum(alongAxis: axis, keepingDimensions: keepingDimensions, operation: "argmin", isBetter: isLessPropagatingNaN)
+    argExtremum(
+      alongAxis: axis, keepingDimensions: keepingDimensions, operation: "argmin", isBetter: isLessPropagatingNaN)
   }
 
   @inline(__always)
@@ -324,7 +324,8 @@ struct ReductionPlan {
   init(_ shape: [Int], axes: [Int], keepingDimensions: Bool, operation: String) {
     self.operation = operation
     self.shape = shape
-    let normalized = Shape.normalizedAxes(axes, rank: shape.count, operation: "\(operation) over axes \(axes) of shape \(shape)")
+    let normalized = Shape.normalizedAxes(
+      axes, rank: shape.count, operation: "\(operation) over axes \(axes) of shape \(shape)")
     self.axes = normalized
     var resultShape: [Int] = []
     var reducedCount = 1

@@ -168,7 +168,8 @@ final class ReductionTests: XCTestCase {
     assertIdentical(x.mean(), Tensor(.nan))
     assertIdentical(x.variance(alongAxes: [1]), Tensor(repeating: .nan, shape: [2, 3]))
     assertIdentical(x.logSumExp(alongAxes: [1]), Tensor(repeating: -.infinity, shape: [2, 3]))
-    assertIdentical(x.logSumExp(alongAxes: [1, 2], keepingDimensions: true), Tensor(repeating: -.infinity, shape: [2, 1, 1]))
+    assertIdentical(
+      x.logSumExp(alongAxes: [1, 2], keepingDimensions: true), Tensor(repeating: -.infinity, shape: [2, 1, 1]))
     // Reductions whose result is empty are fine even without an identity.
     XCTAssertEqual(x.sum(alongAxes: [0]).shape, [0, 3])
     XCTAssertEqual(x.max(alongAxes: [0]).shape, [0, 3])
@@ -214,7 +215,8 @@ final class ReductionTests: XCTestCase {
     XCTAssertEqual(x.argmin(alongAxis: -1, keepingDimensions: true), IndexTensor(shape: [4, 1], indices: [3, 2, 0, 0]))
     let columns = transposed(x)
     XCTAssertEqual(columns.argmax(alongAxis: 0), IndexTensor([1, 0, 0, 0]))
-    XCTAssertEqual(columns.argmin(alongAxis: 0, keepingDimensions: true), IndexTensor(shape: [1, 4], indices: [3, 2, 0, 0]))
+    XCTAssertEqual(
+      columns.argmin(alongAxis: 0, keepingDimensions: true), IndexTensor(shape: [1, 4], indices: [3, 2, 0, 0]))
     // max and min propagate the NaN of row 2 along either axis.
     assertIdentical(x.max(alongAxes: [1]), Tensor([3, 2, .nan, 4]))
     assertIdentical(columns.min(alongAxes: [0]), Tensor([0, 1, .nan, 4]))

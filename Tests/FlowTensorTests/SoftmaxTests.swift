@@ -27,7 +27,8 @@ final class SoftmaxTests: XCTestCase {
     let x: Tensor<Scalar> = fixture.input.tensor()
     for test in fixture.cases {
       let label = "axis \(test.axis), \(Scalar.self)"
-      assertClose(softmax(x, alongAxis: test.axis), test.softmax.tensor(), absolute: absolute, relative: relative, label)
+      assertClose(
+        softmax(x, alongAxis: test.axis), test.softmax.tensor(), absolute: absolute, relative: relative, label)
       assertClose(
         logSoftmax(x, alongAxis: test.axis), test.logSoftmax.tensor(), absolute: absolute, relative: relative, label)
     }
