@@ -32,10 +32,12 @@ let package = Package(
       name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]),
 
+    // Vectorised C kernels chosen at run time (AVX2+FMA or portable C).
+    .target(name: "_FlowKernels"),
     .target(
       name: "FlowTensor",
       dependencies: [
-        "CBLAS", "CLAPACK", "CFFTW", "CZlib",
+        "CBLAS", "CLAPACK", "CFFTW", "CZlib", "_FlowKernels",
         .product(name: "RealModule", package: "swift-numerics"),
       ]),
     .target(name: "FlowLayers", dependencies: ["FlowTensor"]),

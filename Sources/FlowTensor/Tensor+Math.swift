@@ -24,7 +24,7 @@ public func abs<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func exp<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { chunk in chunk.apply { Scalar.exp($0) } }
+  x.map { chunk in ElementwiseKernels.exp(chunk.source, chunk.destination, count: chunk.count) }
 }
 
 /// The natural logarithm of every scalar (NaN below 0, −∞ at 0).

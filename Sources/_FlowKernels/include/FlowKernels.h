@@ -1,0 +1,28 @@
+// Vectorised elementwise kernels that Swift cannot express: Swift code in a
+// package without unsafeFlags is compiled for baseline x86-64 (SSE2), while
+// C functions may carry __attribute__((target("avx2,fma"))) and be chosen at
+// run time. FlowTensor calls these behind its own Swift API.
+#ifndef FLOW_KERNELS_H
+#define FLOW_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// y[i] = exp(x[i]) for i < count, within 1 ulp; x and y may be the same
+/// array. Uses AVX2+FMA when the processor has them.
+void flow_kernels_exp_f32(const float *x, float *y, ptrdiff_t count);
+
+/// The instruction set flow_kernels_* use: 0 portable C, 1 AVX2+FMA.
+int flow_kernels_instruction_set(void);
+
+/// Forces the portable path (1) or restores detection (0); for tests.
+void flow_kernels_force_portable(int force);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
