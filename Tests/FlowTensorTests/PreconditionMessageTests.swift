@@ -11,6 +11,14 @@ final class PreconditionMessageTests: XCTestCase {
       "tensor-scalar-count": "Tensor(shape:scalars:): shape [2, 2] holds 4 scalars, got 3",
       "subscript-range": "Tensor subscript: index 3 out of range 0..<3 on axis 1 of shape [2, 3]",
       "arange-step": "arange: step 0.0 must be finite and nonzero",
+      "matmul-inner": "matmul: [3, 4] × [5, 6]: inner dimensions 4 and 5 differ",
+      "conv2d-channels": "input [1, 3, 8, 8] has 3 channels, filter [4, 2, 3, 3] expects 2",
+      "irfft-bins": "irfft: shape [3, 4, 2]: length 8 needs 5 bins in the last-but-one axis, got 4",
+      "fft-complex-axis": "fft: shape [3, 4]: needs complex rows [..., n, 2]",
+      "sum-axis": "sum over axes [2] of shape [2, 3]: axis 2 out of range for rank 2",
+      "max-empty": "max: axes [1] of shape [2, 0] hold no scalars",
+      "slogdet-square": "slogdet: shape [2, 3] is not a square matrix",
+      "select-shapes": "shapes [2] and [3] do not broadcast (sizes 2 and 3 on axis 0 of the result)",
     ]
     for (mistake, message) in expectations {
       let (status, errorOutput) = try runProbe(mistake)

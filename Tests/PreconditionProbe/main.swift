@@ -15,6 +15,30 @@ let mistakes: [String: () -> Void] = [
   "subscript-range": {
     _ = Tensor<Double>.zeros(shape: [2, 3])[1, 3]
   },
+  "matmul-inner": {
+    _ = matmul(Tensor<Float>.zeros(shape: [3, 4]), Tensor<Float>.zeros(shape: [5, 6]))
+  },
+  "conv2d-channels": {
+    _ = conv2d(Tensor<Float>.zeros(shape: [1, 3, 8, 8]), filter: Tensor<Float>.zeros(shape: [4, 2, 3, 3]))
+  },
+  "irfft-bins": {
+    _ = irfft(Tensor<Double>.zeros(shape: [3, 4, 2]), length: 8)
+  },
+  "fft-complex-axis": {
+    _ = fft(Tensor<Double>.zeros(shape: [3, 4]))
+  },
+  "sum-axis": {
+    _ = Tensor<Double>.zeros(shape: [2, 3]).sum(alongAxes: [2])
+  },
+  "max-empty": {
+    _ = Tensor<Double>.zeros(shape: [2, 0]).max(alongAxes: [1])
+  },
+  "slogdet-square": {
+    _ = slogdet(Tensor<Double>.zeros(shape: [2, 3]))
+  },
+  "select-shapes": {
+    _ = select(where: Tensor<Double>.zeros(shape: [2]), Tensor<Double>.zeros(shape: [3]), else: Tensor<Double>(0))
+  },
   "arange-step": {
     _ = Tensor<Double>.arange(from: 0, to: 1, by: 0)
   },
