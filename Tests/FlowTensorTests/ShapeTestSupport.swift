@@ -1,0 +1,29 @@
+import FlowTensor
+import _TestSupport
+
+// Naive references for the shape-op tests (ShapeTests, SlicingTests,
+// ConcatenationTests, GatherTests): one scalar at a time through explicit
+// multi-indices, sharing no code with the kernels under test.
+
+/// The row-major offset of a multi-index.
+func referenceOffset(_ index: [Int], shape: [Int]) -> Int {
+  var offset = 0
+  for axis in shape.indices { offset = offset * shape[axis] + index[axis] }
+  return offset
+}
+
+/// A tensor of `shape` whose scalar at each multi-index is `value(index)`.
+func referenceTensor<Scalar: TensorScalar>(shape: [Int], _ value: ([Int]) -> Scalar) -> Tensor<Scalar> {
+  let count = shape.reduce(1, *)
+  return Tensor(shape: shape, scalars: (0..<count).map { value(unravel($0, shape: shape)) })
+}
+
+/// The Euclidean inner product, accumulated in `Double`.
+func innerProduct<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Double {
+  zip(a.scalars, b.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+}
+
+/// Fixture tensors in the precision under test.
+extension FixtureTensor {
+  func callAsFunction<Scalar: TensorScalar>(_ type: Scalar.Type) -> Tensor<Scalar> { tensor(type) }
+}
