@@ -227,12 +227,6 @@ final class ConvolutionTests: XCTestCase {
   ]
 }
 
-/// `Σ aᵢ·bᵢ` in Double over tensors of equal shape.
-private func innerProduct<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Double {
-  precondition(a.shape == b.shape, "innerProduct: shapes \(a.shape) and \(b.shape) differ")
-  return zip(a.scalars, b.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
-}
-
 /// The convolution's defining sum, pixel by pixel, accumulating in Double.
 private func directConvolution<Scalar: TensorScalar>(
   _ input: Tensor<Scalar>, filter: Tensor<Scalar>, bias: Tensor<Scalar>, strides: (Int, Int), padding: (Int, Int)

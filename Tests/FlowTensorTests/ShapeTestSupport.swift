@@ -18,11 +18,6 @@ func referenceTensor<Scalar: TensorScalar>(shape: [Int], _ value: ([Int]) -> Sca
   return Tensor(shape: shape, scalars: (0..<count).map { value(unravel($0, shape: shape)) })
 }
 
-/// The Euclidean inner product, accumulated in `Double`.
-func innerProduct<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Double {
-  zip(a.scalars, b.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
-}
-
 /// Fixture tensors in the precision under test.
 extension FixtureTensor {
   func callAsFunction<Scalar: TensorScalar>(_ type: Scalar.Type) -> Tensor<Scalar> { tensor(type) }

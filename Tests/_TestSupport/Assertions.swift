@@ -70,3 +70,10 @@ public func unravel(_ offset: Int, shape: [Int]) -> [Int] {
   }
   return indices
 }
+
+/// `Σ aᵢ·bᵢ` accumulated in `Double`, over tensors of equal shape: the inner
+/// product of adjoint identities (⟨A x, y⟩ = ⟨x, Aᵀ y⟩).
+public func innerProduct<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Double {
+  precondition(a.shape == b.shape, "innerProduct: shapes \(a.shape) and \(b.shape) differ")
+  return zip(a.scalars, b.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+}
