@@ -38,7 +38,9 @@ extension Tensor {
       Parallel.forEachRange(count: outer * picked, grain: grain) { rows in
         for row in rows {
           let (block, slot) = row.quotientAndRemainder(dividingBy: picked)
-          (out + row * inner).update(from: source + (block * size + indices[slot]) * inner, count: inner)
+          let input = source + (block * size + indices[slot]) * inner
+          // Picking single scalars (the last axis) is too short for a copy call.
+          if inner == 1 { out[row] = input[0] } else { (out + row * inner).update(from: input, count: inner) }
         }
       }
     }
@@ -67,7 +69,8 @@ extension Tensor {
     expected[axis] = indices.count
     precondition(
       values.shape == expected,
-      "\(operation): values have shape \(values.shape), expected \(expected) for \(indices.count) indices into \(shape)")
+      "\(operation): values have shape \(values.shape), expected \(expected) "
+        + "for \(indices.count) indices into \(shape)")
     let result = Tensor(shape: shape, storage: TensorStorage(copying: storage))
     guard values.scalarCount > 0 else { return result }
     let outer = shape[..<axis].reduce(1, *)

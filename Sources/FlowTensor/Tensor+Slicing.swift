@@ -27,7 +27,8 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func sliced(alongAxis axis: Int, from start: Int? = nil, to end: Int? = nil, by step: Int = 1) -> Tensor {
-    let operation = "sliced(alongAxis: \(axis), from: \(start.map(String.init) ?? "nil"), to: \(end.map(String.init) ?? "nil"), by: \(step))"
+    let bounds = [start, end].map { $0.map(String.init) ?? "nil" }
+    let operation = "sliced(alongAxis: \(axis), from: \(bounds[0]), to: \(bounds[1]), by: \(step))"
     let axis = Shape.normalizedAxis(axis, rank: rank, operation: operation)
     precondition(step != 0, "\(operation): step is 0, shape \(shape)")
     let range = Shape.sliceRange(start: start, end: end, step: step, size: shape[axis])
@@ -162,7 +163,15 @@ extension Shape {
   ///
   /// Mirrors CPython's `PySlice_AdjustIndices`: negative bounds gain `size`,
   /// then are clamped to `[0, size]` for a positive step and to
-  /// `[-1, size - 1]` for a negative one.
+  /// `[-1, size - 1]` for a negative one. `start` is an index of the axis
+  /// only when `count` is positive.
+  /// - Parameters:
+  ///   - start: `nil` for Python's omitted start.
+  ///   - end: `nil` for Python's omitted end.
+  ///   - step: nonzero.
+  ///   - size: the axis's size, at least 0.
+  /// - Returns: the first index read and the number of elements.
+  /// - Complexity: O(1).
   public static func sliceRange(start: Int?, end: Int?, step: Int, size: Int) -> (start: Int, count: Int) {
     precondition(step != 0, "slice: step is 0")
     let lower = step > 0 ? 0 : -1

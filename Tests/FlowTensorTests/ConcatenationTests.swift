@@ -13,7 +13,8 @@ final class ConcatenationTests: XCTestCase {
     let b = Tensor<Scalar>([[5], [6]])
     assertIdentical(Tensor(concatenating: [a, b], alongAxis: 1), Tensor([[1, 2, 5], [3, 4, 6]]))
     assertIdentical(Tensor(concatenating: [a, b], alongAxis: -1), Tensor([[1, 2, 5], [3, 4, 6]]))
-    assertIdentical(Tensor(concatenating: [a, a.sliced(alongAxis: 0, from: 1)], alongAxis: 0), Tensor([[1, 2], [3, 4], [3, 4]]))
+    assertIdentical(
+      Tensor(concatenating: [a, a.sliced(alongAxis: 0, from: 1)], alongAxis: 0), Tensor([[1, 2], [3, 4], [3, 4]]))
     assertIdentical(Tensor(concatenating: [Tensor<Scalar>([1]), Tensor([2, 3])], alongAxis: 0), Tensor([1, 2, 3]))
     assertIdentical(Tensor(concatenating: [a], alongAxis: 0), a)
     let empty = Tensor<Scalar>.zeros(shape: [2, 0])

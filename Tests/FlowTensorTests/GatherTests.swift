@@ -20,7 +20,8 @@ final class GatherTests: XCTestCase {
       Tensor<Scalar>.zeros(shape: [3]).scatteringAdd(Tensor([1, 2, 3]), atIndices: [0, 2, 0], alongAxis: 0),
       Tensor([4, 0, 2]))
     assertIdentical(
-      Tensor<Scalar>.ones(shape: [2, 2]).scatteringAdd(Tensor([[1, 2, 3], [4, 5, 6]]), atIndices: [1, 1, 0], alongAxis: 1),
+      Tensor<Scalar>.ones(shape: [2, 2]).scatteringAdd(
+        Tensor([[1, 2, 3], [4, 5, 6]]), atIndices: [1, 1, 0], alongAxis: 1),
       Tensor([[4, 4], [7, 10]]))
     assertIdentical(
       Tensor<Scalar>.ones(shape: [2]).scatteringAdd(Tensor<Scalar>.zeros(shape: [0]), atIndices: [], alongAxis: 0),
@@ -114,7 +115,8 @@ final class GatherTests: XCTestCase {
         let elementLHS = innerProduct(gathered, z)
         let elementRHS = innerProduct(x, zeros.scatteringAdd(z, indices: elementIndices, alongAxis: axis))
         XCTAssertEqual(
-          elementLHS, elementRHS, accuracy: tolerance * max(1, abs(elementLHS)), "elements, shape \(shape), axis \(axis)")
+          elementLHS, elementRHS, accuracy: tolerance * max(1, abs(elementLHS)),
+          "elements, shape \(shape), axis \(axis)")
 
         let values = x.scalars
         let expected: Tensor<Scalar> = referenceTensor(shape: indexShape) { index in

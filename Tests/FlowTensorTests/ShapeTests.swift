@@ -89,7 +89,8 @@ final class ShapeTests: XCTestCase {
 
   func transposeFixture<Scalar: TensorScalar>(_: Scalar.Type) throws {
     let fixture = try Fixtures.load(TransposeFixture.self, named: "shape_transpose.json")
-    assertIdentical(fixture.input(Scalar.self).transposed(permutation: fixture.permutation), fixture.expected(Scalar.self))
+    assertIdentical(
+      fixture.input(Scalar.self).transposed(permutation: fixture.permutation), fixture.expected(Scalar.self))
   }
 
   func testEveryPermutationMatchesTheReferenceAndInverts() {
