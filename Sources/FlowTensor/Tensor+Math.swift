@@ -24,7 +24,10 @@ public func abs<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func exp<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { chunk in ElementwiseKernels.exp(chunk.source, chunk.destination, count: chunk.count) }
+  let value = x.map { chunk in ElementwiseKernels.exp(chunk.source, chunk.destination, count: chunk.count) }
+  guard x.autodiff != nil else { return value }
+  return value.derived(
+    from: x, operation: "exp", pullback: { $0 * value }, tangent: { _, output, tangent in tangent * output })
 }
 
 /// The natural logarithm of every scalar (NaN below 0, −∞ at 0).

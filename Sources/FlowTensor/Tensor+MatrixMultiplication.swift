@@ -31,6 +31,25 @@
 public func matmul<Scalar: TensorScalar>(
   _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, transposingA: Bool = false, transposingB: Bool = false
 ) -> Tensor<Scalar> {
+  let value = matrixProductValue(a, b, transposingA: transposingA, transposingB: transposingB)
+  guard a.autodiff != nil || b.autodiff != nil else { return value }
+  return value.derived(
+    from: a, b, operation: "matmul",
+    pullback: { [a = a.detached, b = b.detached, needA = a.requiresGradient, needB = b.requiresGradient] cotangent in
+      matrixProductPullback(
+        cotangent, a, b, transposingA: transposingA, transposingB: transposingB, needA: needA, needB: needB)
+    },
+    tangent: { a, b, output, da, db in
+      matrixProductTangent(a, b, output, da, db, transposingA: transposingA, transposingB: transposingB)
+    })
+}
+
+/// The value of ``matmul(_:_:transposingA:transposingB:)``, without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func matrixProductValue<Scalar: TensorScalar>(
+  _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, transposingA: Bool, transposingB: Bool
+) -> Tensor<Scalar> {
   let plan = MatrixProductPlan(
     a.shape, b.shape, transposingA: transposingA, transposingB: transposingB)
   let result = Tensor<Scalar>(uninitializedShape: plan.resultShape)

@@ -31,6 +31,22 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func sum(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
     let plan = ReductionPlan(shape, axes: axes, keepingDimensions: keepingDimensions, operation: "sum")
+    let value = sumValue(plan)
+    guard autodiff != nil else { return value }
+    let inputShape = shape
+    let keptShape = shape.indices.map { plan.axes.contains($0) ? 1 : shape[$0] }
+    return value.derived(
+      from: self, operation: "sum(alongAxes: \(axes))",
+      pullback: { $0.reshaped(to: keptShape).broadcast(to: inputShape) },
+      tangent: { input, _, tangent in
+        let batchRank = tangentBatchRank(tangent, primal: input)
+        return tangent.sum(alongAxes: plan.axes.map { $0 + batchRank }, keepingDimensions: keepingDimensions)
+      })
+  }
+
+  /// The value of `sum(alongAxes:keepingDimensions:)`, without derivatives.
+  @inline(__always)
+  func sumValue(_ plan: ReductionPlan) -> Tensor {
     let result = Tensor(uninitializedShape: plan.resultShape)
     guard result.scalarCount > 0 else { return result }
     let out = result.storage.base

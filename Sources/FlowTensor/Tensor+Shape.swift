@@ -17,7 +17,15 @@ extension Tensor {
   /// - Complexity: O(rank).
   public func reshaped(to newShape: [Int]) -> Tensor {
     let resolved = Shape.resolvedReshape(newShape, count: scalarCount, from: shape)
-    return Tensor(shape: resolved, storage: storage)
+    let result = Tensor(shape: resolved, storage: storage)
+    guard autodiff != nil else { return result }
+    let inputShape = shape
+    return result.derived(
+      from: self, operation: "reshaped(to: \(newShape))",
+      pullback: { $0.reshaped(to: inputShape) },
+      tangent: { input, _, tangent in
+        tangent.reshaped(to: Array(tangent.shape[..<tangentBatchRank(tangent, primal: input)]) + resolved)
+      })
   }
 
   /// Removes the given size-1 axes, or every size-1 axis when none are given.

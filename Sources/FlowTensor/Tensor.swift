@@ -18,6 +18,11 @@ public struct Tensor<Scalar: TensorScalar> {
   /// The size of each axis, outermost first.
   public private(set) var shape: [Int]
 
+  /// Derivative bookkeeping (graph node, forward-mode tangent); `nil` for
+  /// tensors that take no part in differentiation. Writing to a tensor's
+  /// scalars removes it: the result is no longer the value an op produced.
+  @usableFromInline var autodiff: AutodiffState<Scalar>?
+
   /// Wraps an existing storage; `storage.count` must equal the shape's product.
   @usableFromInline
   init(shape: [Int], storage: TensorStorage<Scalar>) {
@@ -111,9 +116,10 @@ public struct Tensor<Scalar: TensorScalar> {
     return try body(UnsafeMutableBufferPointer(start: storage.base, count: storage.count))
   }
 
-  /// Ensures this tensor is the only owner of its storage.
+  /// Ensures this tensor is the only owner of its storage, before a write.
   @inlinable
   mutating func makeUnique() {
+    autodiff = nil
     if !isKnownUniquelyReferenced(&storage) { copyStorage() }
   }
 

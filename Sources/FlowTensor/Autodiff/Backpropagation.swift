@@ -1,0 +1,73 @@
+/// The reverse-mode pass: cotangents flow from a result back through the
+/// recorded graph to the tensors that require gradients.
+enum Backpropagation {
+  /// Runs the backward pass from `root` with output cotangent `seed` and
+  /// returns the cotangent reaching each of `targets` (`nil` where none does).
+  ///
+  /// Nodes are visited in reverse topological order (an iterative
+  /// depth-first search, so deep graphs do not exhaust the stack); a node's
+  /// cotangent is complete when its pullback runs, since every consumer of
+  /// a tensor comes after it in that order. Ops run with recording paused.
+  ///
+  /// - Parameters:
+  ///   - retainingGraph: keep the pullbacks for another pass (as `vjp`'s
+  ///     pullback does); otherwise each is dropped after use, freeing the
+  ///     values it holds, and a second pass over the same graph stops with a
+  ///     message.
+  /// - Complexity: one pullback per node reachable from `root`.
+  static func run<Scalar: TensorScalar>(
+    from root: GraphNode<Scalar>, seed: Tensor<Scalar>, targets: [GraphNode<Scalar>?],
+    retainingGraph: Bool = false
+  ) -> [Tensor<Scalar>?] {
+    precondition(
+      seed.shape == root.shape,
+      "backward pass: seed cotangent shape \(seed.shape) differs from the output's shape \(root.shape)")
+    let order = topologicalOrder(from: root)
+    let wanted = Set(targets.compactMap { $0.map(ObjectIdentifier.init) })
+    root.cotangent = seed
+    withoutRecording {
+      for node in order.reversed() {
+        guard let cotangent = node.cotangent, !node.isLeaf else { continue }
+        guard let pullback = node.pullback else {
+          preconditionFailure(
+            "backward pass: the graph through '\(node.operation)' was already used by a backward pass; "
+              + "compute the result again, or use vjp(of:at:) for repeated products")
+        }
+        let inputCotangents = pullback(cotangent)
+        if !retainingGraph { node.pullback = nil }
+        if !wanted.contains(ObjectIdentifier(node)) { node.cotangent = nil }
+        for (parent, inputCotangent) in zip(node.parents, inputCotangents) {
+          guard let parent, let inputCotangent else { continue }
+          precondition(
+            inputCotangent.shape == parent.shape,
+            "backward pass: the pullback of '\(node.operation)' gave a cotangent of shape "
+              + "\(inputCotangent.shape) for an input of shape \(parent.shape)")
+          let plain = inputCotangent.detached
+          parent.cotangent = parent.cotangent.map { $0 + plain } ?? plain
+        }
+      }
+    }
+    let results = targets.map { $0?.cotangent }
+    for node in order { node.cotangent = nil }
+    return results
+  }
+
+  /// Every node reachable from `root`, each after all of its parents.
+  static func topologicalOrder<Scalar>(from root: GraphNode<Scalar>) -> [GraphNode<Scalar>] {
+    var order: [GraphNode<Scalar>] = []
+    var visited = Set<ObjectIdentifier>()
+    var stack: [(node: GraphNode<Scalar>, expanded: Bool)] = [(root, false)]
+    while let (node, expanded) = stack.popLast() {
+      if expanded {
+        order.append(node)
+        continue
+      }
+      guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+      stack.append((node, true))
+      for case let parent? in node.parents where !visited.contains(ObjectIdentifier(parent)) {
+        stack.append((parent, false))
+      }
+    }
+    return order
+  }
+}
