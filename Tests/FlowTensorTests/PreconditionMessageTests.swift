@@ -11,6 +11,8 @@ final class PreconditionMessageTests: XCTestCase {
       "tensor-scalar-count": "Tensor(shape:scalars:): shape [2, 2] holds 4 scalars, got 3",
       "subscript-range": "Tensor subscript: index 3 out of range 0..<3 on axis 1 of shape [2, 3]",
       "arange-step": "arange: step 0.0 must be finite and nonzero",
+      "backward-twice": "the graph through 'sum(alongAxes: [0])' was already used by a backward pass",
+      "jvp-direction-shape": "direction of shape [3, 2] for an input of shape [2, 3]",
       "matmul-inner": "matmul: [3, 4] × [5, 6]: inner dimensions 4 and 5 differ",
       "conv2d-channels": "input [1, 3, 8, 8] has 3 channels, filter [4, 2, 3, 3] expects 2",
       "irfft-bins": "irfft: shape [3, 4, 2]: length 8 needs 5 bins in the last-but-one axis, got 4",

@@ -39,6 +39,15 @@ let mistakes: [String: () -> Void] = [
   "select-shapes": {
     _ = select(where: Tensor<Double>.zeros(shape: [2]), Tensor<Double>.zeros(shape: [3]), else: Tensor<Double>(0))
   },
+  "backward-twice": {
+    let leaf = Tensor<Double>([1, 2]).requiringGradient()
+    let loss = exp(leaf).sum()
+    _ = gradient(of: loss, withRespectTo: [leaf])
+    _ = gradient(of: loss, withRespectTo: [leaf])
+  },
+  "jvp-direction-shape": {
+    _ = jvp(of: { $0 * 2 }, at: Tensor<Double>.zeros(shape: [2, 3]), along: Tensor<Double>.zeros(shape: [3, 2]))
+  },
   "arange-step": {
     _ = Tensor<Double>.arange(from: 0, to: 1, by: 0)
   },

@@ -31,7 +31,7 @@ final class AutodiffState<Scalar: TensorScalar>: @unchecked Sendable {
 @usableFromInline
 final class GraphNode<Scalar: TensorScalar>: @unchecked Sendable {
   /// The nodes of the op's inputs; `nil` for inputs that need no gradient.
-  @usableFromInline let parents: [GraphNode?]
+  @usableFromInline private(set) var parents: [GraphNode?]
   /// Maps the cotangent of the output to the cotangents of the inputs (one
   /// per parent, `nil` where the input gets none). `nil` for leaves and
   /// once the backward pass has used it.
@@ -52,10 +52,26 @@ final class GraphNode<Scalar: TensorScalar>: @unchecked Sendable {
     self.shape = shape
     self.parents = parents
     self.pullback = pullback
+    self.isLeaf = parents.isEmpty
   }
 
   /// Whether this node is a leaf: a tensor marked as requiring a gradient.
-  @usableFromInline var isLeaf: Bool { parents.isEmpty }
+  @usableFromInline let isLeaf: Bool
+
+  /// Releases a chain of ancestors iteratively: left to Swift, freeing a
+  /// node frees its parents recursively, and a graph 100,000 ops deep
+  /// would overflow the stack.
+  deinit {
+    guard !parents.isEmpty else { return }
+    var pending = parents.compactMap { $0 }
+    parents = []
+    while var node = pending.popLast() {
+      if isKnownUniquelyReferenced(&node) {
+        pending.append(contentsOf: node.parents.compactMap { $0 })
+        node.parents = []
+      }
+    }
+  }
 }
 
 /// Whether ops on this thread add nodes to the reverse-mode graph.
