@@ -37,7 +37,8 @@ public final class BufferPool: @unchecked Sendable {
     return 1 << (Int.bitWidth - (byteCount - 1).leadingZeroBitCount)
   }
 
-  /// Returns uninitialised memory of at least `byteCount` bytes, aligned to 64.
+  /// Returns uninitialised memory of at least `byteCount` bytes, aligned to 64
+  /// when pooled and to 16 otherwise.
   func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
     let capacity = Self.bucketCapacity(for: byteCount)
     if capacity >= Self.minimumPooledBytes {
@@ -49,7 +50,10 @@ public final class BufferPool: @unchecked Sendable {
       }
       lock.unlock()
     }
-    return UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+    // Small buffers take malloc's 16-byte alignment (an aligned allocation
+    // costs more than the op itself on 8-scalar tensors); pooled ones 64.
+    return UnsafeMutableRawPointer.allocate(
+      byteCount: capacity, alignment: capacity >= Self.minimumPooledBytes ? 64 : 16)
   }
 
   /// Gives back memory obtained from ``allocate(byteCount:)`` with the same count.

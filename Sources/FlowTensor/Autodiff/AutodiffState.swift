@@ -21,6 +21,81 @@ final class AutodiffState<Scalar: TensorScalar>: @unchecked Sendable {
   }
 }
 
+/// The precision-independent part of a graph node: its links to the nodes
+/// of the op's inputs.
+///
+/// Kept out of the generic class so that releasing a graph runs
+/// non-generic code (a generic class's `deinit` is never specialised, and
+/// looked up type metadata at run time for every node: a third of the
+/// per-op cost, measured by `flowbench autodiff`). The first two parents
+/// are stored inline, since nearly every op has one or two inputs and an
+/// array would cost an allocation per op.
+@usableFromInline
+class GraphLinks: @unchecked Sendable {
+  @usableFromInline final var first: GraphLinks?
+  @usableFromInline final var second: GraphLinks?
+  /// Parents after the second (concatenation of many tensors).
+  @usableFromInline final var rest: [GraphLinks?]
+  /// The number of inputs of the op, with or without nodes.
+  @usableFromInline final let parentCount: Int
+
+  @usableFromInline
+  init(parents: [GraphLinks?]) {
+    parentCount = parents.count
+    first = parents.count > 0 ? parents[0] : nil
+    second = parents.count > 1 ? parents[1] : nil
+    rest = parents.count > 2 ? Array(parents[2...]) : []
+  }
+
+  @usableFromInline
+  init(first: GraphLinks?, second: GraphLinks?, count: Int) {
+    parentCount = count
+    self.first = first
+    self.second = second
+    rest = []
+  }
+
+  /// Whether this node is a leaf: a tensor marked as requiring a gradient.
+  @inlinable final var isLeaf: Bool { parentCount == 0 }
+
+  /// The node of input `index`, if that input needs a gradient.
+  @inlinable
+  final func link(_ index: Int) -> GraphLinks? {
+    index == 0 ? first : index == 1 ? second : rest[index - 2]
+  }
+
+  /// Releases a chain of ancestors iteratively: left to Swift, freeing a
+  /// node frees its parents recursively, and a graph 100,000 ops deep
+  /// would overflow the stack.
+  deinit {
+    guard parentCount > 0 else { return }
+    var pending: [GraphLinks] = []
+    detachParents(into: &pending)
+    while var node = pending.popLast() {
+      if isKnownUniquelyReferenced(&node) { node.detachParents(into: &pending) }
+    }
+  }
+
+  private final func detachParents(into pending: inout [GraphLinks]) {
+    if let first { pending.append(first) }
+    if let second { pending.append(second) }
+    for case let parent? in rest { pending.append(parent) }
+    first = nil
+    second = nil
+    rest = []
+  }
+}
+
+/// How a node sends its output's cotangent back to its inputs. Separate
+/// cases for one and two inputs avoid wrapping the op's closure and
+/// allocating an array of results for every op.
+@usableFromInline
+enum Pullback<Scalar: TensorScalar> {
+  case unary((Tensor<Scalar>) -> Tensor<Scalar>)
+  case binary((Tensor<Scalar>) -> (Tensor<Scalar>?, Tensor<Scalar>?))
+  case nary((Tensor<Scalar>) -> [Tensor<Scalar>?])
+}
+
 /// A node of the reverse-mode graph: the op that made one tensor, how to
 /// send a cotangent back to its inputs, and those inputs' nodes.
 ///
@@ -29,13 +104,10 @@ final class AutodiffState<Scalar: TensorScalar>: @unchecked Sendable {
 /// also drops each node's pullback once used, releasing the values it
 /// captured as early as possible.
 @usableFromInline
-final class GraphNode<Scalar: TensorScalar>: @unchecked Sendable {
-  /// The nodes of the op's inputs; `nil` for inputs that need no gradient.
-  @usableFromInline private(set) var parents: [GraphNode?]
-  /// Maps the cotangent of the output to the cotangents of the inputs (one
-  /// per parent, `nil` where the input gets none). `nil` for leaves and
-  /// once the backward pass has used it.
-  @usableFromInline var pullback: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
+final class GraphNode<Scalar: TensorScalar>: GraphLinks, @unchecked Sendable {
+  /// Maps the cotangent of the output to the cotangents of the inputs.
+  /// `nil` for leaves and once the backward pass has used it.
+  @usableFromInline var pullback: Pullback<Scalar>?
   /// The shape of the tensor this node produced.
   @usableFromInline let shape: [Int]
   /// The op's name, for diagnostics.
@@ -43,34 +115,29 @@ final class GraphNode<Scalar: TensorScalar>: @unchecked Sendable {
   /// Cotangent accumulated during a backward pass.
   @usableFromInline var cotangent: Tensor<Scalar>?
 
+  /// A node with any number of inputs.
   @usableFromInline
-  init(
-    operation: String, shape: [Int], parents: [GraphNode?],
-    pullback: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
-  ) {
+  init(operation: String, shape: [Int], parents: [GraphLinks?], pullback: Pullback<Scalar>?) {
     self.operation = operation
     self.shape = shape
-    self.parents = parents
     self.pullback = pullback
-    self.isLeaf = parents.isEmpty
+    super.init(parents: parents)
   }
 
-  /// Whether this node is a leaf: a tensor marked as requiring a gradient.
-  @usableFromInline let isLeaf: Bool
+  /// A node with one or two inputs.
+  @usableFromInline
+  init(operation: String, shape: [Int], first: GraphLinks?, second: GraphLinks?, count: Int, pullback: Pullback<Scalar>) {
+    self.operation = operation
+    self.shape = shape
+    self.pullback = pullback
+    super.init(first: first, second: second, count: count)
+  }
 
-  /// Releases a chain of ancestors iteratively: left to Swift, freeing a
-  /// node frees its parents recursively, and a graph 100,000 ops deep
-  /// would overflow the stack.
-  deinit {
-    guard !parents.isEmpty else { return }
-    var pending = parents.compactMap { $0 }
-    parents = []
-    while var node = pending.popLast() {
-      if isKnownUniquelyReferenced(&node) {
-        pending.append(contentsOf: node.parents.compactMap { $0 })
-        node.parents = []
-      }
-    }
+  /// The input nodes, in this node's precision (every node of one graph
+  /// has the same scalar type).
+  @inlinable
+  func parent(_ index: Int) -> GraphNode? {
+    link(index).map { unsafeDowncast($0, to: GraphNode.self) }
   }
 }
 

@@ -15,6 +15,8 @@ enum Backpropagation {
   ///     values it holds, and a second pass over the same graph stops with a
   ///     message.
   /// - Complexity: one pullback per node reachable from `root`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   static func run<Scalar: TensorScalar>(
     from root: GraphNode<Scalar>, seed: Tensor<Scalar>, targets: [GraphNode<Scalar>?],
     retainingGraph: Bool = false
@@ -33,17 +35,19 @@ enum Backpropagation {
             "backward pass: the graph through '\(node.operation)' was already used by a backward pass; "
               + "compute the result again, or use vjp(of:at:) for repeated products")
         }
-        let inputCotangents = pullback(cotangent)
         if !retainingGraph { node.pullback = nil }
         if !wanted.contains(ObjectIdentifier(node)) { node.cotangent = nil }
-        for (parent, inputCotangent) in zip(node.parents, inputCotangents) {
-          guard let parent, let inputCotangent else { continue }
-          precondition(
-            inputCotangent.shape == parent.shape,
-            "backward pass: the pullback of '\(node.operation)' gave a cotangent of shape "
-              + "\(inputCotangent.shape) for an input of shape \(parent.shape)")
-          let plain = inputCotangent.detached
-          parent.cotangent = parent.cotangent.map { $0 + plain } ?? plain
+        switch pullback {
+        case .unary(let rule):
+          accumulate(rule(cotangent), into: node, input: 0)
+        case .binary(let rule):
+          let (first, second) = rule(cotangent)
+          accumulate(first, into: node, input: 0)
+          accumulate(second, into: node, input: 1)
+        case .nary(let rule):
+          for (index, inputCotangent) in rule(cotangent).enumerated() {
+            accumulate(inputCotangent, into: node, input: index)
+          }
         }
       }
     }
@@ -52,7 +56,22 @@ enum Backpropagation {
     return results
   }
 
+  /// Adds `cotangent` to the cotangent of `node`'s input `input`, if that
+  /// input has a node.
+  @inline(__always)
+  static func accumulate<Scalar: TensorScalar>(_ cotangent: Tensor<Scalar>?, into node: GraphNode<Scalar>, input: Int) {
+    guard let cotangent, let parent = node.parent(input) else { return }
+    precondition(
+      cotangent.shape == parent.shape,
+      "backward pass: the pullback of '\(node.operation)' gave a cotangent of shape "
+        + "\(cotangent.shape) for an input of shape \(parent.shape)")
+    let plain = cotangent.detached
+    parent.cotangent = parent.cotangent.map { $0 + plain } ?? plain
+  }
+
   /// Every node reachable from `root`, each after all of its parents.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   static func topologicalOrder<Scalar>(from root: GraphNode<Scalar>) -> [GraphNode<Scalar>] {
     var order: [GraphNode<Scalar>] = []
     var visited = Set<ObjectIdentifier>()
@@ -64,8 +83,10 @@ enum Backpropagation {
       }
       guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
       stack.append((node, true))
-      for case let parent? in node.parents where !visited.contains(ObjectIdentifier(parent)) {
-        stack.append((parent, false))
+      for index in 0..<node.parentCount {
+        if let parent = node.parent(index), !visited.contains(ObjectIdentifier(parent)) {
+          stack.append((parent, false))
+        }
       }
     }
     return order

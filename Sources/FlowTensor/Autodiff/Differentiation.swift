@@ -17,6 +17,8 @@
 ///   - seed: the cotangent of `loss` (its shape); default 1.
 /// - Returns: one gradient per input, of that input's shape.
 /// - Complexity: one backward pass over the graph; the graph is consumed.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func gradient<Scalar: TensorScalar>(
   of loss: Tensor<Scalar>, withRespectTo inputs: [Tensor<Scalar>], seed: Tensor<Scalar>? = nil
 ) -> [Tensor<Scalar>] {
@@ -39,6 +41,8 @@ public func gradient<Scalar: TensorScalar>(
 ///   - inputs: the point; each is marked as a leaf for this call only.
 ///   - body: a function returning one scalar (a tensor of one element).
 /// - Returns: the value (without graph) and one gradient per input.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func valueWithGradient<Scalar: TensorScalar>(
   at inputs: [Tensor<Scalar>], in body: ([Tensor<Scalar>]) throws -> Tensor<Scalar>
 ) rethrows -> (value: Tensor<Scalar>, gradients: [Tensor<Scalar>]) {
@@ -51,6 +55,8 @@ public func valueWithGradient<Scalar: TensorScalar>(
 }
 
 /// The value of `body` at `input` and its gradient.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func valueWithGradient<Scalar: TensorScalar>(
   at input: Tensor<Scalar>, in body: (Tensor<Scalar>) throws -> Tensor<Scalar>
 ) rethrows -> (value: Tensor<Scalar>, gradient: Tensor<Scalar>) {
@@ -67,6 +73,8 @@ public func valueWithGradient<Scalar: TensorScalar>(
 /// gradients needs.
 /// - Returns: the value (without graph) and the pullback; cotangents have the
 ///   value's shape, results the inputs' shapes.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func vjp<Scalar: TensorScalar>(
   of body: ([Tensor<Scalar>]) throws -> Tensor<Scalar>, at inputs: [Tensor<Scalar>]
 ) rethrows -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> [Tensor<Scalar>]) {
@@ -85,6 +93,8 @@ public func vjp<Scalar: TensorScalar>(
 }
 
 /// The value of `body` at `input` and its pullback.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func vjp<Scalar: TensorScalar>(
   of body: (Tensor<Scalar>) throws -> Tensor<Scalar>, at input: Tensor<Scalar>
 ) rethrows -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> Tensor<Scalar>) {
@@ -105,6 +115,8 @@ public func vjp<Scalar: TensorScalar>(
 ///     vectors of a full Jacobian).
 /// - Returns: the value and the tangent, `[batch..., value shape...]`.
 /// - Complexity: about twice the cost of `body`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func jvp<Scalar: TensorScalar>(
   of body: ([Tensor<Scalar>]) throws -> Tensor<Scalar>, at inputs: [Tensor<Scalar>],
   along directions: [Tensor<Scalar>]
@@ -135,6 +147,8 @@ public func jvp<Scalar: TensorScalar>(
 }
 
 /// The value of `body` at `input` and its derivative along `direction`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func jvp<Scalar: TensorScalar>(
   of body: (Tensor<Scalar>) throws -> Tensor<Scalar>, at input: Tensor<Scalar>, along direction: Tensor<Scalar>
 ) rethrows -> (value: Tensor<Scalar>, tangent: Tensor<Scalar>) {

@@ -45,7 +45,7 @@ extension Tensor {
     var node: GraphNode<Scalar>? = nil
     if let parent = state.node, Recording.isActive {
       node = GraphNode(
-        operation: operation(), shape: shape, parents: [parent], pullback: { [pullback($0)] })
+        operation: operation(), shape: shape, first: parent, second: nil, count: 1, pullback: .unary(pullback))
       output.autodiff = AutodiffState(node: node, tangent: nil)
     }
     if let inputTangent = state.tangent {
@@ -71,14 +71,10 @@ extension Tensor {
     guard lhs.autodiff != nil || rhs.autodiff != nil else { return self }
     var output = detached
     var node: GraphNode<Scalar>? = nil
-    let parents = [lhs.autodiff?.node, rhs.autodiff?.node]
-    if Recording.isActive, parents[0] != nil || parents[1] != nil {
+    let (first, second) = (lhs.autodiff?.node, rhs.autodiff?.node)
+    if Recording.isActive, first != nil || second != nil {
       node = GraphNode(
-        operation: operation(), shape: shape, parents: parents,
-        pullback: { cotangent in
-          let (a, b) = pullback(cotangent)
-          return [a, b]
-        })
+        operation: operation(), shape: shape, first: first, second: second, count: 2, pullback: .binary(pullback))
       output.autodiff = AutodiffState(node: node, tangent: nil)
     }
     let lhsTangent = lhs.autodiff?.tangent
@@ -104,9 +100,9 @@ extension Tensor {
     guard inputs.contains(where: { $0.autodiff != nil }) else { return self }
     var output = detached
     var node: GraphNode<Scalar>? = nil
-    let parents = inputs.map { $0.autodiff?.node }
+    let parents: [GraphLinks?] = inputs.map { $0.autodiff?.node }
     if Recording.isActive, parents.contains(where: { $0 != nil }) {
-      node = GraphNode(operation: operation(), shape: shape, parents: parents, pullback: pullback)
+      node = GraphNode(operation: operation(), shape: shape, parents: parents, pullback: .nary(pullback))
       output.autodiff = AutodiffState(node: node, tangent: nil)
     }
     let tangents = inputs.map { $0.autodiff?.tangent }
