@@ -12,6 +12,7 @@ extension Tensor {
   ///   - axis: negative counts from the end.
   /// - Returns: a fresh contiguous tensor whose `axis` is the sum of the
   ///   pieces' sizes; the single piece itself when there is only one.
+  ///   Differentiable with respect to every piece.
   /// - Complexity: O(result size).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
@@ -24,6 +25,38 @@ extension Tensor {
       self = tensors[0]
       return
     }
+    let value = Tensor.concatenatedValue(tensors, alongAxis: axis)
+    guard tensors.contains(where: { $0.autodiff != nil }) else {
+      self = value
+      return
+    }
+    let sizes = tensors.map { $0.shape[axis] }
+    let needed = tensors.map(\.requiresGradient)
+    self = value.derived(
+      from: tensors, operation: "Tensor(concatenating:alongAxis: \(axis))",
+      pullback: { cotangent in
+        // Each piece's cotangent is its own stretch of the output's.
+        var start = 0
+        return Swift.zip(sizes, needed).map { size, isNeeded in
+          defer { start += size }
+          return isNeeded ? cotangent.sliced(alongAxis: axis, from: start, to: start + size) : nil
+        }
+      },
+      tangent: { inputs, _, tangents in
+        // Pieces without a tangent contribute zeros with the same batch axes.
+        let known = tangents.firstIndex { $0 != nil }!
+        let tangent = tangents[known]!
+        let batch = Array(tangent.shape[..<tangentBatchRank(tangent, primal: inputs[known])])
+        let pieces = Swift.zip(tangents, inputs).map { $0 ?? Tensor.zeros(shape: batch + $1.shape) }
+        return Tensor(concatenating: pieces, alongAxis: axis + batch.count)
+      })
+  }
+
+  /// The value of ``init(concatenating:alongAxis:)`` for two or more
+  /// pieces and a normalised axis, without derivatives.
+  @inline(__always)
+  static func concatenatedValue(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
+    let first = tensors[0].shape
     var total = 0
     for (index, piece) in tensors.enumerated() {
       let matches =
@@ -37,8 +70,8 @@ extension Tensor {
     }
     var newShape = first
     newShape[axis] = total
-    self.init(uninitializedShape: newShape)
-    guard scalarCount > 0 else { return }
+    let result = Tensor(uninitializedShape: newShape)
+    guard result.scalarCount > 0 else { return result }
     let outer = first[..<axis].reduce(1, *)
     let inner = first[(axis + 1)...].reduce(1, *)
     let rowLength = total * inner
@@ -50,7 +83,7 @@ extension Tensor {
       pieces.append((UnsafePointer(piece.storage.base), length, offset))
       offset += length
     }
-    let out = storage.base
+    let out = result.storage.base
     let grain = max(1, Parallel.elementwiseGrain / max(rowLength, 1))
     withExtendedLifetime(tensors) {
       pieces.withUnsafeBufferPointer { pieces in
@@ -64,6 +97,7 @@ extension Tensor {
         }
       }
     }
+    return result
   }
 
   /// Cuts this tensor along `axis` into consecutive pieces of the given
@@ -71,7 +105,8 @@ extension Tensor {
   /// - Parameters:
   ///   - sizes: sizes at least 0 that add up to `shape[axis]`.
   ///   - axis: negative counts from the end.
-  /// - Returns: one fresh contiguous tensor per size.
+  /// - Returns: one fresh contiguous tensor per size, each differentiable
+  ///   as a slice of this tensor.
   /// - Complexity: O(n).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
@@ -83,13 +118,34 @@ extension Tensor {
       "\(operation): sizes must be at least 0 and add up to \(shape[axis]), the size of axis \(axis) of \(shape)")
     let ownStrides = strides
     var start = 0
-    return sizes.map { size in
+    let pieces = sizes.map { size in
       var pieceShape = shape
       pieceShape[axis] = size
       defer { start += size }
       if size == 0 || scalarCount == 0 { return Tensor(uninitializedShape: pieceShape) }
       return Tensor.gather(
         from: UnsafePointer(storage.base + start * ownStrides[axis]), shape: pieceShape, strides: ownStrides)
+    }
+    guard autodiff != nil else { return pieces }
+    // Each piece is a slice of this tensor, differentiated as one: its
+    // cotangent goes back into zeros at its stretch of `axis`.
+    let inputShape = shape
+    start = 0
+    return Swift.zip(sizes, pieces).enumerated().map { index, element in
+      let (size, piece) = element
+      var starts = [Int](repeating: 0, count: inputShape.count)
+      starts[axis] = start
+      start += size
+      return piece.derived(
+        from: self, operation: "\(operation), piece \(index)",
+        pullback: { [starts] cotangent in
+          cotangent.embedded(
+            in: inputShape, starts: starts, steps: Array(repeating: 1, count: inputShape.count), fill: 0)
+        },
+        tangent: { input, _, tangent in
+          let batchRank = tangentBatchRank(tangent, primal: input)
+          return tangent.sliced(alongAxis: axis + batchRank, from: starts[axis], to: starts[axis] + size)
+        })
     }
   }
 

@@ -7,6 +7,11 @@
 /// `np.take_along_axis`). Each `scatteringAdd` is the transpose of the
 /// matching gather as a linear map, ⟨gather(x), y⟩ = ⟨x, scatterAdd(y)⟩,
 /// which is what reverse-mode differentiation of a gather needs.
+///
+/// All four are differentiable in both modes: a gather's pullback is the
+/// matching scatter-add into zeros; a scatter-add's pullback passes the
+/// cotangent to the base unchanged and gathers it for the values. Indices
+/// are integers and have no derivative.
 extension Tensor {
   /// The slices at `indices` along `axis`, in that order, repeats allowed
   /// (`torch.index_select`, `np.take(x, indices, axis)`).
@@ -24,6 +29,22 @@ extension Tensor {
       axis, rank: rank, operation: "gathering(atIndices:alongAxis: \(axis)): shape \(shape)")
     let size = shape[axis]
     Shape.checkIndices(indices, size: size, operation: "gathering(atIndices:alongAxis: \(axis))", shape: shape)
+    let value = gatheredSlices(atIndices: indices, alongAxis: axis)
+    guard autodiff != nil else { return value }
+    let inputShape = shape
+    return value.derived(
+      from: self, operation: "gathering(atIndices:alongAxis: \(axis))",
+      pullback: { Tensor.zeros(shape: inputShape).scatteringAdd($0, atIndices: indices, alongAxis: axis) },
+      tangent: { input, _, tangent in
+        tangent.gathering(atIndices: indices, alongAxis: axis + tangentBatchRank(tangent, primal: input))
+      })
+  }
+
+  /// The value of ``gathering(atIndices:alongAxis:)`` for checked indices
+  /// and a normalised axis, without derivatives.
+  @inline(__always)
+  func gatheredSlices(atIndices indices: [Int], alongAxis axis: Int) -> Tensor {
+    let size = shape[axis]
     var newShape = shape
     newShape[axis] = indices.count
     let result = Tensor(uninitializedShape: newShape)
@@ -71,6 +92,29 @@ extension Tensor {
       values.shape == expected,
       "\(operation): values have shape \(values.shape), expected \(expected) "
         + "for \(indices.count) indices into \(shape)")
+    let value = scatteredSlices(values, atIndices: indices, alongAxis: axis)
+    guard autodiff != nil || values.autodiff != nil else { return value }
+    let (needBase, needValues) = (requiresGradient, values.requiresGradient)
+    return value.derived(
+      from: self, values, operation: operation,
+      pullback: { cotangent in
+        (needBase ? cotangent : nil,
+         needValues ? cotangent.gathering(atIndices: indices, alongAxis: axis) : nil)
+      },
+      tangent: { base, values, _, baseTangent, valuesTangent in
+        // Linear in (base, values): the same scatter of the tangents.
+        guard let valuesTangent else { return baseTangent! }
+        let batch = Array(valuesTangent.shape[..<tangentBatchRank(valuesTangent, primal: values)])
+        return (baseTangent ?? Tensor.zeros(shape: batch + base.shape))
+          .scatteringAdd(valuesTangent, atIndices: indices, alongAxis: axis + batch.count)
+      })
+  }
+
+  /// The value of ``scatteringAdd(_:atIndices:alongAxis:)`` for checked
+  /// operands and a normalised axis, without derivatives.
+  @inline(__always)
+  func scatteredSlices(_ values: Tensor, atIndices indices: [Int], alongAxis axis: Int) -> Tensor {
+    let size = shape[axis]
     let result = Tensor(shape: shape, storage: TensorStorage(copying: storage))
     guard values.scalarCount > 0 else { return result }
     let outer = shape[..<axis].reduce(1, *)
@@ -109,6 +153,22 @@ extension Tensor {
   public func gathering(indices: IndexTensor, alongAxis axis: Int) -> Tensor {
     let operation = "gathering(indices:alongAxis: \(axis))"
     let axis = Shape.checkElementIndices(indices, into: shape, axis: axis, operation: operation)
+    let value = gatheredElements(indices: indices, alongAxis: axis)
+    guard autodiff != nil else { return value }
+    let inputShape = shape
+    return value.derived(
+      from: self, operation: operation,
+      pullback: { Tensor.zeros(shape: inputShape).scatteringAdd($0, indices: indices, alongAxis: axis) },
+      tangent: { input, _, tangent in
+        let batch = Array(tangent.shape[..<tangentBatchRank(tangent, primal: input)])
+        return tangent.gathering(indices: indices.repeated(over: batch), alongAxis: axis + batch.count)
+      })
+  }
+
+  /// The value of ``gathering(indices:alongAxis:)`` for checked indices
+  /// and a normalised axis, without derivatives.
+  @inline(__always)
+  func gatheredElements(indices: IndexTensor, alongAxis axis: Int) -> Tensor {
     let result = Tensor(uninitializedShape: indices.shape)
     guard result.scalarCount > 0 else { return result }
     let source = storage.base
@@ -141,6 +201,27 @@ extension Tensor {
     precondition(
       values.shape == indices.shape,
       "\(operation): values have shape \(values.shape), indices \(indices.shape)")
+    let value = scatteredElements(values, indices: indices, alongAxis: axis)
+    guard autodiff != nil || values.autodiff != nil else { return value }
+    let (needBase, needValues) = (requiresGradient, values.requiresGradient)
+    return value.derived(
+      from: self, values, operation: operation,
+      pullback: { cotangent in
+        (needBase ? cotangent : nil,
+         needValues ? cotangent.gathering(indices: indices, alongAxis: axis) : nil)
+      },
+      tangent: { base, values, _, baseTangent, valuesTangent in
+        guard let valuesTangent else { return baseTangent! }
+        let batch = Array(valuesTangent.shape[..<tangentBatchRank(valuesTangent, primal: values)])
+        return (baseTangent ?? Tensor.zeros(shape: batch + base.shape))
+          .scatteringAdd(valuesTangent, indices: indices.repeated(over: batch), alongAxis: axis + batch.count)
+      })
+  }
+
+  /// The value of ``scatteringAdd(_:indices:alongAxis:)`` for checked
+  /// operands and a normalised axis, without derivatives.
+  @inline(__always)
+  func scatteredElements(_ values: Tensor, indices: IndexTensor, alongAxis axis: Int) -> Tensor {
     let result = Tensor(shape: shape, storage: TensorStorage(copying: storage))
     guard values.scalarCount > 0 else { return result }
     let source = values.storage.base
@@ -161,6 +242,20 @@ extension Tensor {
       }
     }
     return result
+  }
+}
+
+extension IndexTensor {
+  /// These indices repeated for every position of `batch` leading axes:
+  /// shape `batch + shape`, how an element-wise gather or scatter reads a
+  /// forward-mode tangent with batch axes.
+  func repeated(over batch: [Int]) -> IndexTensor {
+    guard !batch.isEmpty else { return self }
+    let copies = batch.reduce(1, *)
+    var all: [Int] = []
+    all.reserveCapacity(copies * indices.count)
+    for _ in 0..<copies { all.append(contentsOf: indices) }
+    return IndexTensor(shape: batch + shape, indices: all)
   }
 }
 

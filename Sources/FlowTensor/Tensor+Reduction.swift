@@ -8,6 +8,10 @@ import RealModule
 /// NumPy's `axis=()`. With `keepingDimensions` the reduced axes stay as size
 /// 1, so the result broadcasts against the input. Sums are pairwise in the
 /// scalar type (see ``ReductionKernel``) and split across cores.
+///
+/// Every reduction but argmax/argmin is differentiable in both modes (rules
+/// in `Tensor+Reduction+Derivatives.swift`); the forms without axes reduce
+/// over all axes through the axis forms.
 extension Tensor {
   // MARK: Sum and mean
 
@@ -34,13 +38,12 @@ extension Tensor {
     let value = sumValue(plan)
     guard autodiff != nil else { return value }
     let inputShape = shape
-    let keptShape = shape.indices.map { plan.axes.contains($0) ? 1 : shape[$0] }
+    let keptShape = plan.keptShape
     return value.derived(
       from: self, operation: "sum(alongAxes: \(axes))",
       pullback: { $0.reshaped(to: keptShape).broadcast(to: inputShape) },
       tangent: { input, _, tangent in
-        let batchRank = tangentBatchRank(tangent, primal: input)
-        return tangent.sum(alongAxes: plan.axes.map { $0 + batchRank }, keepingDimensions: keepingDimensions)
+        tangent.sum(alongAxes: plan.tangentAxes(tangent, primal: input), keepingDimensions: keepingDimensions)
       })
   }
 
@@ -79,6 +82,20 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func mean(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
     let plan = ReductionPlan(shape, axes: axes, keepingDimensions: keepingDimensions, operation: "mean")
+    let value = meanValue(plan)
+    guard autodiff != nil else { return value }
+    let (inputShape, keptShape, count) = (shape, plan.keptShape, Scalar(plan.reducedCount))
+    return value.derived(
+      from: self, operation: "mean(alongAxes: \(axes))",
+      pullback: { ($0.reshaped(to: keptShape) / count).broadcast(to: inputShape) },
+      tangent: { input, _, tangent in
+        tangent.mean(alongAxes: plan.tangentAxes(tangent, primal: input), keepingDimensions: keepingDimensions)
+      })
+  }
+
+  /// The value of `mean(alongAxes:keepingDimensions:)`, without derivatives.
+  @inline(__always)
+  func meanValue(_ plan: ReductionPlan) -> Tensor {
     let result = Tensor(uninitializedShape: plan.resultShape)
     guard result.scalarCount > 0 else { return result }
     let out = result.storage.base
@@ -126,6 +143,19 @@ extension Tensor {
   public func variance(alongAxes axes: [Int], keepingDimensions: Bool = false, correction: Int = 0) -> Tensor {
     precondition(correction >= 0, "variance: correction \(correction) is negative")
     let plan = ReductionPlan(shape, axes: axes, keepingDimensions: keepingDimensions, operation: "variance")
+    let value = varianceValue(plan, correction: correction)
+    guard autodiff != nil else { return value }
+    return value.derived(
+      from: self, operation: "variance(alongAxes: \(axes), correction: \(correction))",
+      pullback: variancePullback(plan, correction: correction, input: detached),
+      tangent: { input, _, tangent in
+        varianceTangent(plan, correction: correction, input: input, tangent: tangent)
+      })
+  }
+
+  /// The value of `variance(alongAxes:keepingDimensions:correction:)`, without derivatives.
+  @inline(__always)
+  func varianceValue(_ plan: ReductionPlan, correction: Int) -> Tensor {
     let result = Tensor(uninitializedShape: plan.resultShape)
     guard result.scalarCount > 0 else { return result }
     let out = result.storage.base
@@ -163,6 +193,10 @@ extension Tensor {
 
   /// Maxima over `axes`; NaN wherever a reduced scalar is NaN, as NumPy's
   /// `max`.
+  ///
+  /// Differentiable: each output's gradient goes to the positions holding
+  /// the maximum, split evenly among ties (torch's `amax`): `[1, 3, 3]`
+  /// sends `[0, ½, ½]` back, whereas `argmax` names only the first.
   /// - Parameters:
   ///   - axes: distinct axes in `-rank..<rank`; their product is nonzero
   ///     unless the result is empty (NumPy raises there too).
@@ -186,6 +220,9 @@ extension Tensor {
 
   /// Minima over `axes`; NaN wherever a reduced scalar is NaN, as NumPy's
   /// `min`.
+  ///
+  /// Differentiable: each output's gradient goes to the positions holding
+  /// the minimum, split evenly among ties (torch's `amin`).
   /// - Parameters:
   ///   - axes: distinct axes in `-rank..<rank`; their product is nonzero
   ///     unless the result is empty.
@@ -203,6 +240,19 @@ extension Tensor {
     alongAxes axes: [Int], keepingDimensions: Bool, operation: String, isBetter: (Scalar, Scalar) -> Bool
   ) -> Tensor {
     let plan = ReductionPlan(shape, axes: axes, keepingDimensions: keepingDimensions, operation: operation)
+    let value = extremumValue(plan, isBetter: isBetter)
+    guard autodiff != nil else { return value }
+    return value.derived(
+      from: self, operation: "\(operation)(alongAxes: \(axes))",
+      pullback: extremumPullback(plan, input: detached, output: value),
+      tangent: { input, output, tangent in
+        extremumTangent(plan, input: input, output: output, tangent: tangent)
+      })
+  }
+
+  /// The value of `max` or `min` over the axes of `plan`, without derivatives.
+  @inline(__always)
+  func extremumValue(_ plan: ReductionPlan, isBetter: (Scalar, Scalar) -> Bool) -> Tensor {
     let result = Tensor(uninitializedShape: plan.resultShape)
     guard result.scalarCount > 0 else { return result }
     plan.requireNonempty()
@@ -238,6 +288,19 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func logSumExp(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
     let plan = ReductionPlan(shape, axes: axes, keepingDimensions: keepingDimensions, operation: "logSumExp")
+    let value = logSumExpValue(plan)
+    guard autodiff != nil else { return value }
+    return value.derived(
+      from: self, operation: "logSumExp(alongAxes: \(axes))",
+      pullback: logSumExpPullback(plan, input: detached, output: value),
+      tangent: { input, output, tangent in
+        logSumExpTangent(plan, input: input, output: output, tangent: tangent)
+      })
+  }
+
+  /// The value of `logSumExp(alongAxes:keepingDimensions:)`, without derivatives.
+  @inline(__always)
+  func logSumExpValue(_ plan: ReductionPlan) -> Tensor {
     let result = Tensor(uninitializedShape: plan.resultShape)
     guard result.scalarCount > 0 else { return result }
     let out = result.storage.base
@@ -330,6 +393,7 @@ extension Tensor {
 struct ReductionPlan {
   @usableFromInline let operation: String
   @usableFromInline let shape: [Int]
+  @usableFromInline let keepingDimensions: Bool
   /// Normalised, sorted, distinct.
   @usableFromInline let axes: [Int]
   @usableFromInline let resultShape: [Int]
@@ -340,6 +404,7 @@ struct ReductionPlan {
   init(_ shape: [Int], axes: [Int], keepingDimensions: Bool, operation: String) {
     self.operation = operation
     self.shape = shape
+    self.keepingDimensions = keepingDimensions
     let normalized = Shape.normalizedAxes(
       axes, rank: shape.count, operation: "\(operation) over axes \(axes) of shape \(shape)")
     self.axes = normalized

@@ -3,6 +3,11 @@
 /// Ops that keep the row-major order of the scalars (reshape, squeeze,
 /// expand) share the storage of their operand; the others copy into a fresh
 /// contiguous tensor.
+///
+/// All are differentiable in both modes: the pullback of a reshape,
+/// squeeze or expand reshapes back, of a transpose applies the inverse
+/// permutation, of a broadcast sums over the broadcast axes
+/// (``unbroadcast(to:)``). Tangents keep their leading batch axes in front.
 extension Tensor {
   /// The same scalars, in row-major order, under a new shape.
   ///
@@ -17,14 +22,22 @@ extension Tensor {
   /// - Complexity: O(rank).
   public func reshaped(to newShape: [Int]) -> Tensor {
     let resolved = Shape.resolvedReshape(newShape, count: scalarCount, from: shape)
-    let result = Tensor(shape: resolved, storage: storage)
+    return sharingStorage(as: resolved, operation: "reshaped(to: \(newShape))")
+  }
+
+  /// This tensor's scalars, in the same order, under `newShape` (of the
+  /// same count), with the derivatives of a reshape: the cotangent is
+  /// reshaped back, the tangent's primal part reshaped forward.
+  @inline(__always)
+  func sharingStorage(as newShape: [Int], operation: @autoclosure () -> String) -> Tensor {
+    let result = Tensor(shape: newShape, storage: storage)
     guard autodiff != nil else { return result }
     let inputShape = shape
     return result.derived(
-      from: self, operation: "reshaped(to: \(newShape))",
+      from: self, operation: operation(),
       pullback: { $0.reshaped(to: inputShape) },
       tangent: { input, _, tangent in
-        tangent.reshaped(to: Array(tangent.shape[..<tangentBatchRank(tangent, primal: input)]) + resolved)
+        tangent.reshaped(to: Array(tangent.shape[..<tangentBatchRank(tangent, primal: input)]) + newShape)
       })
   }
 
@@ -45,7 +58,8 @@ extension Tensor {
   /// - Returns: a tensor sharing this tensor's storage.
   /// - Complexity: O(rank).
   public func squeezingShape(at axes: [Int]) -> Tensor {
-    if axes.isEmpty { return Tensor(shape: shape.filter { $0 != 1 }, storage: storage) }
+    let operation = "squeezingShape(at: \(axes))"
+    if axes.isEmpty { return sharingStorage(as: shape.filter { $0 != 1 }, operation: operation) }
     let removed = Shape.normalizedAxes(axes, rank: rank, operation: "squeezingShape(at: \(axes))")
     for axis in removed {
       precondition(
@@ -54,7 +68,7 @@ extension Tensor {
     }
     var newShape = shape
     for axis in removed.reversed() { newShape.remove(at: axis) }
-    return Tensor(shape: newShape, storage: storage)
+    return sharingStorage(as: newShape, operation: operation)
   }
 
   /// Inserts size-1 axes (unsqueeze).
@@ -84,7 +98,7 @@ extension Tensor {
     let inserted = Shape.normalizedAxes(axes, rank: resultRank, operation: "expandingShape(at: \(axes))")
     var newShape = shape
     for axis in inserted { newShape.insert(1, at: axis) }
-    return Tensor(shape: newShape, storage: storage)
+    return sharingStorage(as: newShape, operation: "expandingShape(at: \(axes))")
   }
 
   /// Permutes the axes: axis `i` of the result is axis `permutation[i]` of
@@ -107,8 +121,20 @@ extension Tensor {
     let newShape = permutation.map { shape[$0] }
     let newStrides = permutation.map { ownStrides[$0] }
     let source = UnsafePointer(storage.base)
-    if let tiled = Tensor.tiledTranspose(from: source, shape: newShape, strides: newStrides) { return tiled }
-    return Tensor.gather(from: source, shape: newShape, strides: newStrides)
+    let value =
+      Tensor.tiledTranspose(from: source, shape: newShape, strides: newStrides)
+      ?? Tensor.gather(from: source, shape: newShape, strides: newStrides)
+    guard autodiff != nil else { return value }
+    var inverse = permutation
+    for (axis, original) in permutation.enumerated() { inverse[original] = axis }
+    return value.derived(
+      from: self, operation: "transposed(permutation: \(permutation))",
+      pullback: { $0.transposed(permutation: inverse) },
+      tangent: { input, _, tangent in
+        // The batch axes stay in front, the primal axes follow the permutation.
+        let batchRank = tangentBatchRank(tangent, primal: input)
+        return tangent.transposed(permutation: Array(0..<batchRank) + permutation.map { $0 + batchRank })
+      })
   }
 
   /// Swaps the last two axes: the matrix transpose, batched over leading axes.
@@ -139,7 +165,19 @@ extension Tensor {
     if targetShape == shape { return self }
     _ = Shape.validatedCount(targetShape, operation: "broadcast(to: \(targetShape))")
     let broadcastStrides = Shape.broadcastStrides(of: shape, to: targetShape)
-    return Tensor.gather(from: UnsafePointer(storage.base), shape: targetShape, strides: broadcastStrides)
+    let value = Tensor.gather(from: UnsafePointer(storage.base), shape: targetShape, strides: broadcastStrides)
+    guard autodiff != nil else { return value }
+    let inputShape = shape
+    return value.derived(
+      from: self, operation: "broadcast(to: \(targetShape))",
+      pullback: { $0.unbroadcast(to: inputShape) },
+      tangent: { input, _, tangent in
+        // Size-1 axes between the batch axes and the primal ones first, so
+        // that the batch axes do not align with the target's leading axes.
+        let batchRank = tangentBatchRank(tangent, primal: input)
+        let aligned = alignTangent(tangent, primalRank: input.rank, toRank: targetShape.count)
+        return aligned.broadcast(to: Array(tangent.shape[..<batchRank]) + targetShape)
+      })
   }
 
   /// Copies a batched matrix transpose tile by tile, or returns nil when the

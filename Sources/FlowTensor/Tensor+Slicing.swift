@@ -3,6 +3,11 @@
 /// Slices follow Python's rules (`x[start:end:step]`): negative bounds count
 /// from the end, out-of-range bounds are clamped, a negative step walks
 /// backwards, and an empty range gives a size-0 axis rather than an error.
+///
+/// All are differentiable in both modes. Slices and flips share one
+/// primitive, ``slice(starts:counts:steps:operation:)``, whose pullback puts
+/// the cotangent back at the positions read, zeros elsewhere; the pullback
+/// of padding slices out the interior.
 extension Tensor {
   /// The elements `start, start + step, …` short of `end` along one axis,
   /// as Python's `x[..., start:end:step, ...]`.
@@ -38,7 +43,7 @@ extension Tensor {
     starts[axis] = range.start
     counts[axis] = range.count
     steps[axis] = step
-    return slice(starts: starts, counts: counts, steps: steps)
+    return slice(starts: starts, counts: counts, steps: steps, operation: operation)
   }
 
   /// A strided slice along every axis, as Python's
@@ -69,7 +74,7 @@ extension Tensor {
       starts[axis] = range.start
       counts[axis] = range.count
     }
-    return slice(starts: starts, counts: counts, steps: steps)
+    return slice(starts: starts, counts: counts, steps: steps, operation: operation)
   }
 
   /// Flips the order of the elements along each of `axes`.
@@ -89,7 +94,7 @@ extension Tensor {
       starts[axis] = shape[axis] - 1
       steps[axis] = -1
     }
-    return slice(starts: starts, counts: shape, steps: steps)
+    return slice(starts: starts, counts: shape, steps: steps, operation: "reversed(alongAxes: \(axes))")
   }
 
   /// Surrounds this tensor with `value`: `padding[i].before` elements in
@@ -99,7 +104,8 @@ extension Tensor {
   ///   - padding: one pair per axis, all sizes at least 0.
   ///   - value: the scalar written into the border.
   /// - Returns: a fresh tensor whose axis `i` has
-  ///   `shape[i] + before + after` elements.
+  ///   `shape[i] + before + after` elements. Differentiable with respect
+  ///   to this tensor (the border's derivative is 0).
   /// - Complexity: O(result size).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
@@ -115,36 +121,88 @@ extension Tensor {
         "\(operation()): negative padding on axis \(axis)")
       newShape[axis] += padding[axis].before + padding[axis].after
     }
-    let result = Tensor(repeating: value, shape: newShape)
+    let starts = padding.map(\.before)
+    let result = embedded(in: newShape, starts: starts, steps: Array(repeating: 1, count: rank), fill: value)
+    guard autodiff != nil else { return result }
+    let inputShape = shape
+    return result.derived(
+      from: self, operation: operation(),
+      pullback: { $0.sliceValue(starts: starts, counts: inputShape, steps: Array(repeating: 1, count: inputShape.count)) },
+      tangent: { input, _, tangent in
+        // The border is constant: its tangent is 0.
+        let batchRank = tangentBatchRank(tangent, primal: input)
+        return tangent.padded(with: Array(repeating: (0, 0), count: batchRank) + padding, value: 0)
+      })
+  }
+
+  /// A tensor of `shape` holding `fill`, with this tensor's scalars written
+  /// into the box whose axis `i` starts at `starts[i]` and advances by
+  /// `steps[i]` (negative walks backwards): the adjoint of
+  /// ``slice(starts:counts:steps:operation:)`` when `fill` is 0, and
+  /// constant padding when the steps are 1.
+  /// - Complexity: O(result size).
+  @inline(__always)
+  func embedded(in shape: [Int], starts: [Int], steps: [Int], fill: Scalar) -> Tensor {
+    let result = Tensor(repeating: fill, shape: shape)
     guard scalarCount > 0 else { return result }
     let resultStrides = result.strides
-    var interior = 0
-    for axis in 0..<rank { interior += padding[axis].before * resultStrides[axis] }
+    var offset = 0
+    var writeStrides = [Int](repeating: 0, count: rank)
+    for axis in 0..<rank {
+      offset += starts[axis] * resultStrides[axis]
+      writeStrides[axis] = steps[axis] * resultStrides[axis]
+    }
     // The source is contiguous, so row r of the merged layout starts at r·inner in it.
-    let layout = StridedLayout(shape: shape, strides: [resultStrides])
+    let layout = StridedLayout(shape: self.shape, strides: [writeStrides])
     let inner = layout.innerCount
     let step = layout.strides[0][layout.shape.count - 1]
     let source = storage.base
-    let out = result.storage.base + interior
+    let out = result.storage.base + offset
     let grain = max(1, Parallel.elementwiseGrain / max(inner, 1))
-    Parallel.forEachRange(count: layout.outerCount, grain: grain) { rows in
-      for row in rows {
-        let input = source + row * inner
-        let output = out + layout.offset(ofRow: row, operand: 0)
-        if step == 1 {
-          output.update(from: input, count: inner)
-        } else {
-          for j in 0..<inner { output[j * step] = input[j] }
+    withExtendedLifetime(self) {
+      Parallel.forEachRange(count: layout.outerCount, grain: grain) { rows in
+        for row in rows {
+          let input = source + row * inner
+          let output = out + layout.offset(ofRow: row, operand: 0)
+          if step == 1 {
+            output.update(from: input, count: inner)
+          } else {
+            for j in 0..<inner { output[j * step] = input[j] }
+          }
         }
       }
     }
     return result
   }
 
+  /// The strided box of `counts[i]` elements from `starts[i]` by
+  /// `steps[i]` on each axis (bounds already valid), with its derivatives:
+  /// the primitive under both `sliced` forms and `reversed`. The pullback
+  /// writes the cotangent back into zeros at the positions read
+  /// (``embedded(in:starts:steps:fill:)``); the tangent is the same box of
+  /// the tangent, whole along its batch axes.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  func slice(starts: [Int], counts: [Int], steps: [Int], operation: @autoclosure () -> String) -> Tensor {
+    let value = sliceValue(starts: starts, counts: counts, steps: steps)
+    guard autodiff != nil else { return value }
+    let inputShape = shape
+    return value.derived(
+      from: self, operation: operation(),
+      pullback: { $0.embedded(in: inputShape, starts: starts, steps: steps, fill: 0) },
+      tangent: { input, _, tangent in
+        let batch = Array(tangent.shape[..<tangentBatchRank(tangent, primal: input)])
+        let leading = [Int](repeating: 0, count: batch.count)
+        return tangent.slice(
+          starts: leading + starts, counts: batch + counts, steps: leading.map { _ in 1 } + steps,
+          operation: operation())
+      })
+  }
+
   /// Copies the box of `counts[i]` elements from `starts[i]` by `steps[i]`
-  /// on each axis; the bounds are already valid.
+  /// on each axis; the bounds are already valid. No derivatives.
   @inline(__always)
-  func slice(starts: [Int], counts: [Int], steps: [Int]) -> Tensor {
+  func sliceValue(starts: [Int], counts: [Int], steps: [Int]) -> Tensor {
     if counts.contains(0) { return Tensor(uninitializedShape: counts) }
     let ownStrides = strides
     var offset = 0

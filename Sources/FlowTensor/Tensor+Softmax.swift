@@ -10,13 +10,26 @@ import RealModule
 /// - Parameters:
 ///   - x: any shape; the slices along `axis` are normalised independently.
 ///   - axis: in `-rank..<rank`; the last by default.
+/// Differentiable: the pullback is `y ⊙ (g − Σ g ⊙ y)` along `axis`, never
+/// forming the Jacobian.
+///
 /// - Returns: `x`'s shape, each slice summing to 1.
 /// - Complexity: O(n): three passes over each slice, one `exp` per scalar.
 ///   Along the last axis each slice is one contiguous row.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func softmax<Scalar: TensorScalar>(_ x: Tensor<Scalar>, alongAxis axis: Int = -1) -> Tensor<Scalar> {
-  normalizedExponentials(x, alongAxis: axis, logarithm: false, operation: "softmax")
+  let value = normalizedExponentials(x, alongAxis: axis, logarithm: false, operation: "softmax")
+  guard x.autodiff != nil else { return value }
+  let axis = Shape.normalizedAxis(axis, rank: x.rank, operation: "softmax")
+  return value.derived(
+    from: x, operation: "softmax(alongAxis: \(axis))",
+    // J = diag(y) − y·yᵀ on each slice, symmetric: gᵀJ = y ⊙ (g − ⟨g, y⟩).
+    pullback: { cotangent in value * (cotangent - (cotangent * value).sum(alongAxes: [axis], keepingDimensions: true)) },
+    tangent: { input, output, tangent in
+      let axis = axis + tangentBatchRank(tangent, primal: input)
+      return output * (tangent - (tangent * output).sum(alongAxes: [axis], keepingDimensions: true))
+    })
 }
 
 /// The logarithm of the softmax along one axis: `(x − m) − log Σ exp(x − m)`,
@@ -32,12 +45,24 @@ public func softmax<Scalar: TensorScalar>(_ x: Tensor<Scalar>, alongAxis axis: I
 /// - Parameters:
 ///   - x: any shape; the slices along `axis` are normalised independently.
 ///   - axis: in `-rank..<rank`; the last by default.
+/// Differentiable: the pullback is `g − softmax(x) · Σ g` along `axis`.
+///
 /// - Returns: `x`'s shape; `exp` of each slice sums to 1.
 /// - Complexity: O(n): three passes over each slice, one `exp` per scalar.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func logSoftmax<Scalar: TensorScalar>(_ x: Tensor<Scalar>, alongAxis axis: Int = -1) -> Tensor<Scalar> {
-  normalizedExponentials(x, alongAxis: axis, logarithm: true, operation: "logSoftmax")
+  let value = normalizedExponentials(x, alongAxis: axis, logarithm: true, operation: "logSoftmax")
+  guard x.autodiff != nil else { return value }
+  let axis = Shape.normalizedAxis(axis, rank: x.rank, operation: "logSoftmax")
+  return value.derived(
+    from: x, operation: "logSoftmax(alongAxis: \(axis))",
+    // J = I − 1·softmaxᵀ on each slice: gᵀJ = g − softmax·Σg, J·ẋ = ẋ − ⟨softmax, ẋ⟩.
+    pullback: { cotangent in cotangent - exp(value) * cotangent.sum(alongAxes: [axis], keepingDimensions: true) },
+    tangent: { input, output, tangent in
+      let axis = axis + tangentBatchRank(tangent, primal: input)
+      return tangent - (tangent * exp(output)).sum(alongAxes: [axis], keepingDimensions: true)
+    })
 }
 
 /// The shared body of ``softmax(_:alongAxis:)`` (`logarithm` false) and
