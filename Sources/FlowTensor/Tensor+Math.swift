@@ -12,6 +12,8 @@ import RealModule
 // operand or output, so that reverse mode can differentiate them.
 
 /// |x| of every scalar.
+///
+/// Its derivative is sign(x), taken as 0 at x = 0.
 /// - Parameters:
 ///   - x: a tensor of any shape.
 /// - Returns: a tensor of `x`'s shape.
@@ -255,6 +257,8 @@ public func logSigmoid<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scal
 }
 
 /// max(x, 0) of every scalar; NaN stays NaN.
+///
+/// Its derivative is 1 for x > 0 and 0 for x ≤ 0 (0 at the kink, and for NaN).
 /// - Parameters:
 ///   - x: a tensor of any shape.
 /// - Returns: a tensor of `x`'s shape.

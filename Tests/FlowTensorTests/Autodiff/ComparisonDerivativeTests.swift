@@ -49,6 +49,10 @@ final class ComparisonDerivativeTests: XCTestCase {
       BinaryCase(
         name: "max [3, 4], []", inputs: [spread([3, 4], offset: 0.05), spread([], offset: 0)],
         body: { max($0[0], $0[1]) }),
+      BinaryCase(
+        name: "min [0, 1], [3] (empty)", inputs: [normal([0, 1]), normal([3])], body: { min($0[0], $0[1]) }),
+      BinaryCase(
+        name: "pow [2, 0] ^ [1]", inputs: [positive([2, 0]), normal([1])], body: { pow($0[0], $0[1]) }),
       BinaryCase(name: "min(x, 0.05)", inputs: [spread([3, 4], offset: 0)], body: { min($0[0], 0.05) }),
       BinaryCase(name: "max(0.05, x)", inputs: [spread([3, 4], offset: 0)], body: { max(0.05, $0[0]) }),
       BinaryCase(
