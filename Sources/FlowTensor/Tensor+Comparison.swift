@@ -47,8 +47,8 @@ func ieeePower<Scalar: TensorScalar>(_ x: Scalar, _ y: Scalar) -> Scalar {
 /// base^exponent = 0 and exponent > 0 — at base 0 (0·(−∞) otherwise), and
 /// where the power underflows, whose true derivative is as small — and NaN
 /// for a negative base, where no real power exists for nearby exponents.
-/// At 0⁰ it is 1·log 0 = −∞, where PyTorch, which zeroes it wherever
-/// base = 0 and exponent ≥ 0, returns 0; elsewhere the two agree.
+/// At 0⁰ it is 1·log 0 = −∞ (PyTorch zeroes it wherever base = 0 and
+/// exponent ≥ 0, so returns 0 there).
 /// - Parameters:
 ///   - base: a tensor whose shape broadcasts with `exponent`'s.
 ///   - exponent: a tensor whose shape broadcasts with `base`'s.
