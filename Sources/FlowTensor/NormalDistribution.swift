@@ -163,11 +163,26 @@ public func inverseNormalCDF(_ p: Float) -> Float { Float(inverseNormalCDF(Doubl
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func normalCDF<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { chunk in chunk.apply { Scalar(normalCDF(Double($0))) } }
+  let value = x.map { chunk in chunk.apply { Scalar(normalCDF(Double($0))) } }
+  guard x.autodiff != nil else { return value }
+  // Φ′ = φ.
+  let input = x.detached
+  return value.derived(
+    from: x, operation: "normalCDF",
+    pullback: {
+      Tensor.zip($0, input, operation: "normalCDF pullback") { chunk in
+        chunk.apply { $0 * Scalar(normalDensity(Double($1))) }
+      }
+    },
+    tangent: { x, _, tangent in tangent * standardNormalDensity(x) })
 }
 
 /// log Φ(x) of every scalar, finite far below where Φ underflows; see
 /// ``logNormalCDF(_:)-(Double)``.
+///
+/// Its derivative φ(x)/Φ(x) keeps the same range: it is −x/(1 + S(x)) from
+/// the asymptotic series below −30 and exp(log φ − log Φ) above, never the
+/// quotient of two underflowed values.
 /// - Parameters:
 ///   - x: a tensor of any shape.
 /// - Returns: a tensor of `x`'s shape with values ≤ 0.
@@ -175,7 +190,17 @@ public func normalCDF<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scala
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func logNormalCDF<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.map { chunk in chunk.apply { Scalar(logNormalCDF(Double($0))) } }
+  let value = x.map { chunk in chunk.apply { Scalar(logNormalCDF(Double($0))) } }
+  guard x.autodiff != nil else { return value }
+  let input = x.detached
+  return value.derived(
+    from: x, operation: "logNormalCDF",
+    pullback: {
+      Tensor.zip($0, input, operation: "logNormalCDF pullback") { chunk in
+        chunk.apply { $0 * Scalar(logNormalCDFDerivative(Double($1))) }
+      }
+    },
+    tangent: { x, _, tangent in tangent * logNormalCDFSlope(x) })
 }
 
 /// Φ⁻¹(p), the standard normal quantile, of every scalar; see
@@ -188,5 +213,15 @@ public func logNormalCDF<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Sc
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func inverseNormalCDF<Scalar: TensorScalar>(_ p: Tensor<Scalar>) -> Tensor<Scalar> {
-  p.map { chunk in chunk.apply { Scalar(inverseNormalCDF(Double($0))) } }
+  let value = p.map { chunk in chunk.apply { Scalar(inverseNormalCDF(Double($0))) } }
+  guard p.autodiff != nil else { return value }
+  // (Φ⁻¹)′(p) = 1/φ(Φ⁻¹(p)) = √(2π)·e^(y²/2), from the output y (+∞ at 0 and 1).
+  return value.derived(
+    from: p, operation: "inverseNormalCDF",
+    pullback: {
+      Tensor.zip($0, value, operation: "inverseNormalCDF pullback") { chunk in
+        chunk.apply { $0 * Scalar(squareRootOfTwoPi * Double.exp(0.5 * Double($1) * Double($1))) }
+      }
+    },
+    tangent: { _, output, tangent in tangent * (exp(square(output) * 0.5) * Scalar(squareRootOfTwoPi)) })
 }

@@ -4,6 +4,12 @@ import RealModule
 // NaN-propagating minimum and maximum, comparison masks and selection.
 // A mask is a tensor of the same scalar type holding 1 where the relation
 // holds and 0 elsewhere, so it multiplies and sums like any other tensor.
+//
+// Power, minimum, maximum and selection attach a VJP and a JVP (formulas and
+// conventions at each op; scalar derivatives in
+// Tensor+Comparison+Derivatives.swift). Masks attach none: a comparison is
+// piecewise constant, its derivative is 0 wherever it exists, so a mask
+// never carries autodiff state, even from operands that require gradients.
 
 // MARK: - Power
 
@@ -34,6 +40,15 @@ func ieeePower<Scalar: TensorScalar>(_ x: Scalar, _ y: Scalar) -> Scalar {
 /// Follows C's `pow` (and NumPy's `power`): negative bases are allowed
 /// with integral exponents and give NaN otherwise; pow(x, 0) = 1 and
 /// pow(1, y) = 1 for every x and y, NaN included.
+///
+/// Derivatives: ∂/∂base = exponent·base^(exponent−1), taken as 0 where the
+/// exponent is 0 (the value is the constant 1 there; the formula would give
+/// 0·∞ at base 0). ∂/∂exponent = base^exponent·log(base), taken as 0 where
+/// base^exponent = 0 and exponent > 0 — at base 0 (0·(−∞) otherwise), and
+/// where the power underflows, whose true derivative is as small — and NaN
+/// for a negative base, where no real power exists for nearby exponents.
+/// At 0⁰ it is 1·log 0 = −∞ (PyTorch zeroes it wherever base = 0 and
+/// exponent ≥ 0, so returns 0 there).
 /// - Parameters:
 ///   - base: a tensor whose shape broadcasts with `exponent`'s.
 ///   - exponent: a tensor whose shape broadcasts with `base`'s.
@@ -42,10 +57,38 @@ func ieeePower<Scalar: TensorScalar>(_ x: Scalar, _ y: Scalar) -> Scalar {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func pow<Scalar: TensorScalar>(_ base: Tensor<Scalar>, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> {
-  Tensor.zip(base, exponent, operation: "pow") { chunk in chunk.apply { ieeePower($0, $1) } }
+  let value = Tensor.zip(base, exponent, operation: "pow") { chunk in chunk.apply { ieeePower($0, $1) } }
+  guard base.autodiff != nil || exponent.autodiff != nil else { return value }
+  let (a, b) = (base.detached, exponent.detached)
+  let (needA, needB) = (base.requiresGradient, exponent.requiresGradient)
+  return value.derived(
+    from: base, exponent, operation: "pow",
+    pullback: { cotangent in
+      let baseCotangent = needA
+        ? (cotangent * Tensor.zip(a, b, operation: "pow pullback") { chunk in
+            chunk.apply { powerBaseDerivative($0, $1) }
+          }).unbroadcast(to: a.shape)
+        : nil
+      let exponentCotangent = needB
+        ? (cotangent * Tensor.zip(a, b, operation: "pow pullback") { chunk in
+            chunk.apply { powerExponentDerivative($0, $1) }
+          }).unbroadcast(to: b.shape)
+        : nil
+      return (baseCotangent, exponentCotangent)
+    },
+    tangent: { a, b, output, da, db in
+      sumOfTangents(
+        da.map { (alignTangent($0, primalRank: a.rank, toRank: output.rank) * powerBaseSlope(a, b), output) },
+        db.map {
+          (alignTangent($0, primalRank: b.rank, toRank: output.rank) * powerExponentSlope(output, a, b), output)
+        },
+        output: output)
+    })
 }
 
 /// `base` raised to a scalar `exponent`, elementwise.
+///
+/// Its derivative is exponent·base^(exponent−1), and 0 for exponent 0.
 /// - Parameters:
 ///   - base: a tensor of any shape.
 ///   - exponent: the power applied to every scalar.
@@ -54,10 +97,23 @@ public func pow<Scalar: TensorScalar>(_ base: Tensor<Scalar>, _ exponent: Tensor
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func pow<Scalar: TensorScalar>(_ base: Tensor<Scalar>, _ exponent: Scalar) -> Tensor<Scalar> {
-  base.map { chunk in chunk.apply { ieeePower($0, exponent) } }
+  let value = base.map { chunk in chunk.apply { ieeePower($0, exponent) } }
+  guard base.autodiff != nil else { return value }
+  let input = base.detached
+  return value.derived(
+    from: base, operation: "pow(_:\(exponent))",
+    pullback: {
+      Tensor.zip($0, input, operation: "pow pullback") { chunk in
+        chunk.apply { $0 * powerBaseDerivative($1, exponent) }
+      }
+    },
+    tangent: { x, _, tangent in tangent * (exponent == 0 ? Tensor(0) : pow(x, exponent - 1) * exponent) })
 }
 
 /// A scalar `base` raised to each scalar of `exponent`.
+///
+/// Its derivative is base^exponent·log(base), and 0 where base^exponent = 0
+/// with exponent > 0 (see ``pow(_:_:)-(Tensor<Scalar>,Tensor<Scalar>)``).
 /// - Parameters:
 ///   - base: the value raised.
 ///   - exponent: a tensor of any shape.
@@ -66,7 +122,17 @@ public func pow<Scalar: TensorScalar>(_ base: Tensor<Scalar>, _ exponent: Scalar
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func pow<Scalar: TensorScalar>(_ base: Scalar, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> {
-  exponent.map { chunk in chunk.apply { ieeePower(base, $0) } }
+  let value = exponent.map { chunk in chunk.apply { ieeePower(base, $0) } }
+  guard exponent.autodiff != nil else { return value }
+  let input = exponent.detached
+  return value.derived(
+    from: exponent, operation: "pow(\(base), _:)",
+    pullback: {
+      Tensor.zip($0, input, operation: "pow pullback") { chunk in
+        chunk.apply { $0 * powerExponentDerivative(base, $1) }
+      }
+    },
+    tangent: { y, output, tangent in tangent * powerExponentSlope(output, Tensor(base), y) })
 }
 
 // MARK: - Minimum and maximum
@@ -86,6 +152,10 @@ func propagatingMaximum<Scalar: TensorScalar>(_ a: Scalar, _ b: Scalar) -> Scala
 
 /// The elementwise minimum after broadcasting; NaN wherever either operand
 /// is NaN, as NumPy's `minimum`.
+///
+/// The gradient goes to the operand the value came from; at a tie each
+/// operand gets half, as PyTorch's `minimum` does, so min(x, x) has
+/// derivative 1. A NaN operand is the one selected (the left one if both).
 /// - Parameters:
 ///   - lhs: a tensor whose shape broadcasts with `rhs`'s.
 ///   - rhs: a tensor whose shape broadcasts with `lhs`'s.
@@ -94,11 +164,19 @@ func propagatingMaximum<Scalar: TensorScalar>(_ a: Scalar, _ b: Scalar) -> Scala
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func min<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scalar>) -> Tensor<Scalar> {
-  Tensor.zip(lhs, rhs, operation: "min") { chunk in chunk.apply { propagatingMinimum($0, $1) } }
+  let value = Tensor.zip(lhs, rhs, operation: "min") { chunk in chunk.apply { propagatingMinimum($0, $1) } }
+  guard lhs.autodiff != nil || rhs.autodiff != nil else { return value }
+  let lhsWeight = Tensor.zip(lhs.detached, rhs.detached, operation: "min") { chunk in
+    chunk.apply { minimumSelectionWeight($0, $1) }
+  }
+  return value.derivedFromSelection(lhs, rhs, lhsWeight: lhsWeight, operation: "min")
 }
 
 /// The elementwise maximum after broadcasting; NaN wherever either operand
 /// is NaN, as NumPy's `maximum`.
+///
+/// The gradient goes to the operand the value came from, half to each at a
+/// tie (PyTorch's `maximum`); see ``min(_:_:)-(Tensor<Scalar>,Tensor<Scalar>)``.
 /// - Parameters:
 ///   - lhs: a tensor whose shape broadcasts with `rhs`'s.
 ///   - rhs: a tensor whose shape broadcasts with `lhs`'s.
@@ -107,7 +185,12 @@ public func min<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scala
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func max<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scalar>) -> Tensor<Scalar> {
-  Tensor.zip(lhs, rhs, operation: "max") { chunk in chunk.apply { propagatingMaximum($0, $1) } }
+  let value = Tensor.zip(lhs, rhs, operation: "max") { chunk in chunk.apply { propagatingMaximum($0, $1) } }
+  guard lhs.autodiff != nil || rhs.autodiff != nil else { return value }
+  let lhsWeight = Tensor.zip(lhs.detached, rhs.detached, operation: "max") { chunk in
+    chunk.apply { maximumSelectionWeight($0, $1) }
+  }
+  return value.derivedFromSelection(lhs, rhs, lhsWeight: lhsWeight, operation: "max")
 }
 
 /// The minimum of every scalar and `rhs` (NaN-propagating).
@@ -218,6 +301,13 @@ extension Tensor {
 /// ```swift
 /// let clipped = select(where: x.elementsGreater(than: 0), x, else: 0.1 * x)  // leaky ReLU
 /// ```
+///
+/// The gradient goes to `a` where the condition is nonzero and to `b`
+/// elsewhere, each summed back to its operand's shape; the condition gets
+/// none (a mask is piecewise constant). A NaN or infinite cotangent in the
+/// branch not taken does not leak into the other, but the derivative of an
+/// op feeding the branch not taken still sees a zero cotangent there, so
+/// `select(where: x > 0, log(x), else: 0)` has gradient 0·(1/x) at x = 0.
 /// - Parameters:
 ///   - condition: a mask, typically 0/1 from a comparison; its shape
 ///     broadcasts with `a`'s and `b`'s.
@@ -228,6 +318,33 @@ extension Tensor {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func select<Scalar: TensorScalar>(
+  where condition: Tensor<Scalar>, _ a: Tensor<Scalar>, else b: Tensor<Scalar>
+) -> Tensor<Scalar> {
+  let value = selectValue(where: condition, a, else: b)
+  guard a.autodiff != nil || b.autodiff != nil else { return value }
+  let mask = condition.detached
+  let (needA, needB) = (a.requiresGradient, b.requiresGradient)
+  let (aShape, bShape) = (a.shape, b.shape)
+  return value.derived(
+    from: a, b, operation: "select(where:_:else:)",
+    pullback: { cotangent in
+      let zero = Tensor<Scalar>(0)
+      return (needA ? selectValue(where: mask, cotangent, else: zero).unbroadcast(to: aShape) : nil,
+              needB ? selectValue(where: mask, zero, else: cotangent).unbroadcast(to: bShape) : nil)
+    },
+    tangent: { a, b, output, da, db in
+      // Both branches as [batch..., output shape...], a zero tangent in full.
+      let zero = Tensor<Scalar>.zeros(shape: output.shape)
+      let aTangent = da.map { alignTangent($0, primalRank: a.rank, toRank: output.rank) } ?? zero
+      let bTangent = db.map { alignTangent($0, primalRank: b.rank, toRank: output.rank) } ?? zero
+      return select(where: mask, aTangent, else: bTangent)
+    })
+}
+
+/// The value of ``select(where:_:else:)``, without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func selectValue<Scalar: TensorScalar>(
   where condition: Tensor<Scalar>, _ a: Tensor<Scalar>, else b: Tensor<Scalar>
 ) -> Tensor<Scalar> {
   let operation = "select(where:_:else:): condition \(condition.shape), values \(a.shape) and \(b.shape)"
