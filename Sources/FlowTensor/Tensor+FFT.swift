@@ -149,7 +149,7 @@ enum FFTDriver {
     let inputRow = kind.inputRowScalars(length: length)
     let outputRow = kind.outputRowScalars(length: length)
     // c2r overwrites its input, so it runs on a scratch copy.
-    let scratch = kind == .complexToReal ? TensorStorage<Scalar>(uninitializedCount: count * inputRow) : nil
+    let scratch = kind == .complexToReal ? TensorStorage<Scalar>.make(uninitializedCount: count * inputRow) : nil
     let unit = lcm(
       alignedRowBlock(rowScalars: inputRow, Scalar.self), alignedRowBlock(rowScalars: outputRow, Scalar.self))
     let units = (count + unit - 1) / unit

@@ -115,7 +115,7 @@ extension Tensor {
   @inline(__always)
   func scatteredSlices(_ values: Tensor, atIndices indices: [Int], alongAxis axis: Int) -> Tensor {
     let size = shape[axis]
-    let result = Tensor(shape: shape, storage: TensorStorage(copying: storage))
+    let result = Tensor(shape: shape, storage: TensorStorage.make(copying: storage))
     guard values.scalarCount > 0 else { return result }
     let outer = shape[..<axis].reduce(1, *)
     let inner = shape[(axis + 1)...].reduce(1, *)
@@ -222,7 +222,7 @@ extension Tensor {
   /// operands and a normalised axis, without derivatives.
   @inline(__always)
   func scatteredElements(_ values: Tensor, indices: IndexTensor, alongAxis axis: Int) -> Tensor {
-    let result = Tensor(shape: shape, storage: TensorStorage(copying: storage))
+    let result = Tensor(shape: shape, storage: TensorStorage.make(copying: storage))
     guard values.scalarCount > 0 else { return result }
     let source = values.storage.base
     let out = result.storage.base

@@ -18,10 +18,25 @@ public struct Tensor<Scalar: TensorScalar> {
   /// The size of each axis, outermost first.
   public private(set) var shape: [Int]
 
+  /// The node that produced this tensor in the reverse-mode graph.
+  @usableFromInline var graphNode: GraphNode<Scalar>?
+  /// The forward-mode tangent, inside `jvp`.
+  @usableFromInline var tangentBox: TangentBox<Scalar>?
+
   /// Derivative bookkeeping (graph node, forward-mode tangent); `nil` for
   /// tensors that take no part in differentiation. Writing to a tensor's
   /// scalars removes it: the result is no longer the value an op produced.
-  @usableFromInline var autodiff: AutodiffState<Scalar>?
+  @inlinable
+  var autodiff: AutodiffState<Scalar>? {
+    get {
+      if graphNode == nil && tangentBox == nil { return nil }
+      return AutodiffState(node: graphNode, tangent: tangentBox?.tangent)
+    }
+    set {
+      graphNode = newValue?.node
+      tangentBox = newValue?.tangent.map(TangentBox.init)
+    }
+  }
 
   /// Wraps an existing storage; `storage.count` must equal the shape's product.
   @usableFromInline
@@ -35,7 +50,7 @@ public struct Tensor<Scalar: TensorScalar> {
   @usableFromInline
   init(uninitializedShape shape: [Int]) {
     let count = Shape.validatedCount(shape, operation: "Tensor")
-    self.init(shape: shape, storage: TensorStorage(uninitializedCount: count))
+    self.init(shape: shape, storage: TensorStorage.make(uninitializedCount: count))
   }
 
   /// A tensor holding `scalars` in row-major order.
@@ -55,7 +70,7 @@ public struct Tensor<Scalar: TensorScalar> {
   /// A tensor of the given shape with every scalar equal to `value`.
   public init(repeating value: Scalar, shape: [Int]) {
     let count = Shape.validatedCount(shape, operation: "Tensor(repeating:shape:)")
-    self.init(shape: shape, storage: TensorStorage(repeating: value, count: count))
+    self.init(shape: shape, storage: TensorStorage.make(repeating: value, count: count))
   }
 
   /// A rank-0 tensor holding one scalar.
@@ -125,7 +140,7 @@ public struct Tensor<Scalar: TensorScalar> {
 
   @inline(never) @usableFromInline
   mutating func copyStorage() {
-    storage = TensorStorage(copying: storage)
+    storage = TensorStorage.make(copying: storage)
   }
 
   /// The scalar at a full multi-index, one index per axis.
@@ -139,7 +154,7 @@ public struct Tensor<Scalar: TensorScalar> {
   }
 }
 
-extension Tensor: Sendable {}
+extension Tensor: @unchecked Sendable {}
 
 extension Tensor: CustomStringConvertible {
   /// The shape and, for up to 64 scalars, the values.

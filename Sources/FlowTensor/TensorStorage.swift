@@ -1,37 +1,72 @@
+/// Where a storage's scalars live.
+@usableFromInline
+struct TensorStorageHeader<Scalar> {
+  /// The first scalar: the tail of the object for small storages, a
+  /// ``BufferPool`` buffer for large ones.
+  @usableFromInline let base: UnsafeMutablePointer<Scalar>
+  /// The number of scalars.
+  @usableFromInline let count: Int
+  /// Whether `base` came from the pool (and goes back to it).
+  @usableFromInline let pooled: Bool
+}
+
 /// The heap buffer behind a ``Tensor``: `count` contiguous scalars.
 ///
 /// Tensors share a storage until one of them writes, then copy
-/// (copy-on-write, checked by `isKnownUniquelyReferenced`). Memory comes
-/// from ``BufferPool``.
+/// (copy-on-write, checked by `isKnownUniquelyReferenced`). Storages below
+/// ``BufferPool/minimumPooledBytes`` keep their scalars in the object's own
+/// allocation (one `malloc` per tensor instead of two, which is most of the
+/// cost of an op on a few scalars); larger ones take a 64-byte-aligned
+/// buffer from ``BufferPool`` and give it back when freed.
 @usableFromInline
-final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
-  @usableFromInline let base: UnsafeMutablePointer<Scalar>
-  @usableFromInline let count: Int
+final class TensorStorage<Scalar: TensorScalar>: ManagedBuffer<TensorStorageHeader<Scalar>, Scalar>,
+  @unchecked Sendable
+{
+  /// The first scalar.
+  @inlinable var base: UnsafeMutablePointer<Scalar> { header.base }
+  /// The number of scalars.
+  @inlinable var count: Int { header.count }
 
   /// A buffer of `count` scalars whose contents are undefined.
   @usableFromInline
-  init(uninitializedCount count: Int) {
+  static func make(uninitializedCount count: Int) -> TensorStorage {
     precondition(count >= 0, "TensorStorage: negative scalar count \(count)")
-    self.count = count
-    let raw = BufferPool.shared.allocate(byteCount: count * MemoryLayout<Scalar>.stride)
-    base = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
+    let bytes = count * MemoryLayout<Scalar>.stride
+    let storage: ManagedBuffer<TensorStorageHeader<Scalar>, Scalar>
+    if bytes >= BufferPool.minimumPooledBytes {
+      let raw = BufferPool.shared.allocate(byteCount: bytes)
+      storage = create(minimumCapacity: 0) { _ in
+        TensorStorageHeader(base: raw.bindMemory(to: Scalar.self, capacity: count), count: count, pooled: true)
+      }
+    } else {
+      storage = create(minimumCapacity: Swift.max(count, 1)) { buffer in
+        TensorStorageHeader(
+          base: buffer.withUnsafeMutablePointerToElements { $0 }, count: count, pooled: false)
+      }
+    }
+    return unsafeDowncast(storage, to: TensorStorage.self)
   }
 
   /// A buffer of `count` copies of `value`.
   @usableFromInline
-  convenience init(repeating value: Scalar, count: Int) {
-    self.init(uninitializedCount: count)
-    base.initialize(repeating: value, count: count)
+  static func make(repeating value: Scalar, count: Int) -> TensorStorage {
+    let storage = make(uninitializedCount: count)
+    storage.base.initialize(repeating: value, count: count)
+    return storage
   }
 
   /// A copy of `other`'s scalars.
   @usableFromInline
-  convenience init(copying other: TensorStorage) {
-    self.init(uninitializedCount: other.count)
-    base.update(from: other.base, count: count)
+  static func make(copying other: TensorStorage) -> TensorStorage {
+    let storage = make(uninitializedCount: other.count)
+    storage.base.update(from: other.base, count: other.count)
+    return storage
   }
 
   deinit {
-    BufferPool.shared.release(UnsafeMutableRawPointer(base), byteCount: count * MemoryLayout<Scalar>.stride)
+    // Scalars are trivial: nothing to deinitialise, only pooled memory to return.
+    if header.pooled {
+      BufferPool.shared.release(UnsafeMutableRawPointer(header.base), byteCount: header.count * MemoryLayout<Scalar>.stride)
+    }
   }
 }

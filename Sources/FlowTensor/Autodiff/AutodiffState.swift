@@ -3,10 +3,13 @@ import Foundation
 /// What a tensor carries for automatic differentiation: its place in the
 /// reverse-mode graph and, in forward mode, its tangent.
 ///
-/// Most tensors carry nothing (`Tensor.autodiff == nil`), and every op's
-/// derivative bookkeeping is skipped for them after one `nil` check.
+/// A view assembled from the tensor's two stored references (graph node,
+/// boxed tangent), so that a tensor in the reverse-mode graph costs one
+/// allocation, its node, and none for this view. Most tensors carry
+/// nothing (`Tensor.autodiff == nil`), and every op's derivative
+/// bookkeeping is skipped for them after one `nil` check.
 @usableFromInline
-final class AutodiffState<Scalar: TensorScalar>: @unchecked Sendable {
+struct AutodiffState<Scalar: TensorScalar> {
   /// The node that produced the tensor in the reverse-mode graph, if the
   /// tensor depends on something that requires a gradient.
   @usableFromInline let node: GraphNode<Scalar>?
@@ -14,11 +17,19 @@ final class AutodiffState<Scalar: TensorScalar>: @unchecked Sendable {
   /// `[tangent batch..., primal shape...]` when several directions share a pass.
   @usableFromInline let tangent: Tensor<Scalar>?
 
-  @usableFromInline
+  @inlinable
   init(node: GraphNode<Scalar>?, tangent: Tensor<Scalar>?) {
     self.node = node
     self.tangent = tangent
   }
+}
+
+/// A forward-mode tangent stored out of line (a tensor cannot hold a
+/// tensor inline).
+@usableFromInline
+final class TangentBox<Scalar: TensorScalar>: @unchecked Sendable {
+  @usableFromInline let tangent: Tensor<Scalar>
+  @inlinable init(_ tangent: Tensor<Scalar>) { self.tangent = tangent }
 }
 
 /// The precision-independent part of a graph node: its links to the nodes
