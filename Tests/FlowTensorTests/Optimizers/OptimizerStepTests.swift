@@ -226,4 +226,4 @@ struct AdamConstantsForTest<Scalar: TensorScalar> {
   let negativeStepSize: Scalar = rounded(-(0.01 / (1 - 0.9)))
 }
 
-func rounded<Scalar: TensorScalar>(_ value: Double) -> Scalar { Scalar(value) }
+fileprivate func rounded<Scalar: TensorScalar>(_ value: Double) -> Scalar { Scalar(value) }
