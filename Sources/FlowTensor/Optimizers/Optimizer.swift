@@ -132,10 +132,9 @@ enum OptimizerStateKey {
   ) throws -> [String: [String: Tensor<Scalar>]] {
     var groups: [String: [String: Tensor<Scalar>]] = [:]
     for key in state.keys.sorted() {
-      let (parameter, entry) = try { () throws -> (String, String) in
-        do { return try split(key) } catch { throw OptimizerStateError.unknownEntry(key: key, expected: entries) }
-      }()
-      guard entries.contains(entry) else { throw OptimizerStateError.unknownEntry(key: key, expected: entries) }
+      guard let (parameter, entry) = try? split(key), entries.contains(entry) else {
+        throw OptimizerStateError.unknownEntry(key: key, expected: entries)
+      }
       groups[parameter, default: [:]][entry] = state[key]!.detached
     }
     return groups
