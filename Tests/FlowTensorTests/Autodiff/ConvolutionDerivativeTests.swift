@@ -58,6 +58,22 @@ final class ConvolutionDerivativeTests: XCTestCase {
     }, at: [x, g])
   }
 
+  /// An empty batch and single-pixel images.
+  func testEmptyBatchAndSinglePixel() {
+    var generator = SeededGenerator(seed: 17)
+    let w = random([3, 2, 1, 1], &generator)
+    let b = random([3], &generator)
+    let (_, gradients) = valueWithGradient(at: [Tensor<Double>.zeros(shape: [0, 2, 1, 1]), w, b]) { p in
+      conv2d(p[0], filter: p[1], bias: p[2]).sum()
+    }
+    XCTAssertEqual(gradients[0].shape, [0, 2, 1, 1])
+    XCTAssertEqual(gradients[1], Tensor.zeros(shape: [3, 2, 1, 1]))
+    XCTAssertEqual(gradients[2], Tensor.zeros(shape: [3]))
+    assertDerivatives("1×1 image, 3×3 kernel, padding 1", {
+      conv2d($0[0], filter: $0[1], bias: $0[2], padding: (1, 1))
+    }, at: [random([2, 2, 1, 1], &generator), random([3, 2, 3, 3], &generator), b])
+  }
+
   /// Reverse over forward: the gradient of conv2d's tangent along (dx, dw, db).
   func testReverseOverForward() {
     var generator = SeededGenerator(seed: 16)

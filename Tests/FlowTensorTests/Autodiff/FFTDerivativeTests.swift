@@ -29,6 +29,17 @@ final class FFTDerivativeTests: XCTestCase {
     }
   }
 
+  func testEmptyBatch() {
+    let (_, real) = valueWithGradient(at: Tensor<Double>.zeros(shape: [0, 8])) { rfft($0).sum() }
+    XCTAssertEqual(real.shape, [0, 8])
+    let (_, complex) = valueWithGradient(at: Tensor<Double>.zeros(shape: [0, 7, 2])) { ifft($0).sum() }
+    XCTAssertEqual(complex.shape, [0, 7, 2])
+    let (_, tangent) = jvp(
+      of: { irfft($0, length: 7) }, at: Tensor<Double>.zeros(shape: [0, 4, 2]),
+      along: Tensor<Double>.zeros(shape: [2, 0, 4, 2]))
+    XCTAssertEqual(tangent.shape, [2, 0, 7])
+  }
+
   /// A composition whose derivative is known: irfft(rfft(x)) = x, so the
   /// gradient of ⟨irfft(rfft(x)), g⟩ is g; likewise ifft∘fft. In Float and Double.
   func testRoundTripsHaveTheIdentityGradient() {

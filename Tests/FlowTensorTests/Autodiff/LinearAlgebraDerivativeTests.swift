@@ -111,6 +111,42 @@ final class LinearAlgebraDerivativeTests: XCTestCase {
     }
   }
 
+  /// Size-0 and size-1 axes: empty batches, 0×0 and 1×1 matrices, no
+  /// right-hand-side columns.
+  func testEmptyAndSingleElementShapes() {
+    var generator = SeededGenerator(seed: 38)
+    let one = Tensor<Double>([[2.5]])
+    assertDerivatives("slogdet 1×1", { slogdet($0[0]).logAbsDeterminant }, at: [one])
+    assertDerivatives("inverse 1×1", { try! inverse($0[0]) }, at: [one])
+    assertDerivatives("cholesky 1×1", { try! choleskyFactorization($0[0]) }, at: [one])
+    assertDerivatives("qr 1×1", { qrDecomposition($0[0]).r }, at: [one])
+    let empty = Tensor<Double>.zeros(shape: [0, 0])
+    let (value, gradient) = valueWithGradient(at: empty) { slogdet($0).logAbsDeterminant }
+    XCTAssertEqual(value.scalar, 0)
+    XCTAssertEqual(gradient.shape, [0, 0])
+    let emptyBatch = Tensor<Double>.zeros(shape: [0, 3, 3])
+    let (_, pullback) = vjp(of: { try! inverse($0) }, at: emptyBatch)
+    XCTAssertEqual(pullback(Tensor.zeros(shape: [0, 3, 3])).shape, [0, 3, 3])
+    // No columns: X is [3, 0] and Ā = −B̄·Xᵀ is a zero 3×3 matrix.
+    let a = wellConditioned([3, 3], shift: 3, &generator)
+    let (_, gradients) = valueWithGradient(at: [a, Tensor<Double>.zeros(shape: [3, 0])]) { p in
+      try! solve(p[0], p[1]).sum()
+    }
+    XCTAssertEqual(gradients[0], Tensor.zeros(shape: [3, 3]))
+    XCTAssertEqual(gradients[1].shape, [3, 0])
+  }
+
+  /// At an exactly singular matrix log |det A| is −∞ and its derivatives
+  /// are NaN rather than a crash.
+  func testSingularMatrixGivesNaNDerivatives() {
+    let singular = Tensor<Double>([[1, 2], [2, 4]])
+    let (value, gradient) = valueWithGradient(at: singular) { slogdet($0).logAbsDeterminant }
+    XCTAssertEqual(value.scalar, -.infinity)
+    XCTAssertTrue(gradient.scalars.allSatisfy(\.isNaN), "\(gradient.scalars)")
+    let (_, tangent) = jvp(of: { slogdet($0).logAbsDeterminant }, at: singular, along: Tensor.ones(shape: [2, 2]))
+    XCTAssertTrue(tangent.scalar.isNaN)
+  }
+
   /// Reverse over forward: the gradient of a tangent, for ops whose tangent
   /// rules are built from differentiable ops.
   func testReverseOverForward() {
