@@ -25,7 +25,8 @@ func choleskyDerived<Scalar: TensorScalar>(_ value: Tensor<Scalar>, _ a: Tensor<
       let weighted = matmul(l, cotangent, transposingA: true) * phi
       // L has a positive diagonal, so these solves cannot throw.
       let left = try! triangularSolve(l, weighted, lower: true, transposed: true)  // L⁻ᵀ·Φ
-      let gTransposed = try! triangularSolve(l, left.transposed(), lower: true, transposed: true)  // Gᵀ = L⁻ᵀ·(L⁻ᵀ·Φ)ᵀ
+      // Gᵀ = L⁻ᵀ·(L⁻ᵀ·Φ)ᵀ
+      let gTransposed = try! triangularSolve(l, left.transposed(), lower: true, transposed: true)
       return gTransposed.transposed() * lower + gTransposed * strictlyLower
     },
     tangent: { a, l, tangent in

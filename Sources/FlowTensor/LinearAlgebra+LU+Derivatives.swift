@@ -7,7 +7,9 @@
 /// Reverse: B̄ = A⁻ᵀ·X̄ (a transposed solve with the same factorisation, so
 /// it cannot fail where the forward solve succeeded) and Ā = −B̄·Xᵀ.
 /// Forward: dX = A⁻¹·(dB − dA·X), tangent batch axes folded into columns.
-func solveDerived<Scalar: TensorScalar>(_ value: Tensor<Scalar>, _ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
+func solveDerived<Scalar: TensorScalar>(
+  _ value: Tensor<Scalar>, _ a: Tensor<Scalar>, _ b: Tensor<Scalar>
+) -> Tensor<Scalar> {
   let isVector = b.rank == a.rank - 1
   return value.derived(
     from: a, b, operation: "solve",

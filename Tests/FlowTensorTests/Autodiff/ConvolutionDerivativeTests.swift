@@ -22,10 +22,15 @@ final class ConvolutionDerivativeTests: XCTestCase {
     let x = random([2, 3, 5, 6], &generator)
     let w = random([4, 3, 3, 3], &generator)
     let b = random([4], &generator)
-    assertDerivatives("stride 2, padding 1, bias", { conv2d($0[0], filter: $0[1], bias: $0[2], strides: (2, 2), padding: (1, 1)) }, at: [x, w, b])
-    assertDerivatives("no bias, strides (1, 2), padding (0, 1)", { conv2d($0[0], filter: $0[1], strides: (1, 2), padding: (0, 1)) }, at: [x, w])
+    assertDerivatives(
+      "stride 2, padding 1, bias", { conv2d($0[0], filter: $0[1], bias: $0[2], strides: (2, 2), padding: (1, 1)) },
+      at: [x, w, b])
+    assertDerivatives(
+      "no bias, strides (1, 2), padding (0, 1)", { conv2d($0[0], filter: $0[1], strides: (1, 2), padding: (0, 1)) },
+      at: [x, w])
     let pointwise = random([5, 3, 1, 1], &generator)
-    assertDerivatives("1×1 kernel", { conv2d($0[0], filter: $0[1], bias: $0[2]) }, at: [x, pointwise, random([5], &generator)])
+    assertDerivatives(
+      "1×1 kernel", { conv2d($0[0], filter: $0[1], bias: $0[2]) }, at: [x, pointwise, random([5], &generator)])
   }
 
   func testConv2dDerivativeInOneOperandOnly() {
@@ -46,7 +51,8 @@ final class ConvolutionDerivativeTests: XCTestCase {
     assertDerivatives("strides 2, padding 1", {
       conv2dTransposed($0[0], filter: $0[1], outputSize: (5, 6), strides: (2, 2), padding: (1, 1))
     }, at: [g, w])
-    assertDerivatives("default size", { conv2dTransposed($0[0], filter: $0[1]) }, at: [random([1, 4, 2, 3], &generator), w])
+    assertDerivatives(
+      "default size", { conv2dTransposed($0[0], filter: $0[1]) }, at: [random([1, 4, 2, 3], &generator), w])
   }
 
   func testConv2dFilterGradientDerivatives() {
@@ -54,7 +60,8 @@ final class ConvolutionDerivativeTests: XCTestCase {
     let x = random([2, 3, 5, 6], &generator)
     let g = random([2, 4, 3, 3], &generator)
     assertDerivatives("strides 2, padding 1", {
-      conv2dFilterGradient(input: $0[0], outputGradient: $0[1], filterShape: [4, 3, 3, 3], strides: (2, 2), padding: (1, 1))
+      conv2dFilterGradient(
+        input: $0[0], outputGradient: $0[1], filterShape: [4, 3, 3, 3], strides: (2, 2), padding: (1, 1))
     }, at: [x, g])
   }
 
