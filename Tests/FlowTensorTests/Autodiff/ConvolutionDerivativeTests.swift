@@ -96,6 +96,31 @@ final class ConvolutionDerivativeTests: XCTestCase {
     XCTAssertTrue(report.passed, "\(report)")
   }
 
+  /// Reverse over forward with batched tangents, whose folding into the
+  /// channel axes transposes: needs the shape ops' derivative rules.
+  func testReverseOverForwardWithBatchedTangents() {
+    var generator = SeededGenerator(seed: 18)
+    let x = random([1, 2, 4, 4], &generator)
+    let w = random([3, 2, 3, 3], &generator)
+    let g = random([1, 3, 2, 2], &generator)
+    let batch = [2]
+    let cases: [(String, [Tensor<Double>], ([Tensor<Double>]) -> Tensor<Double>)] = [
+      ("conv2d", [x, w], { conv2d($0[0], filter: $0[1], strides: (2, 2), padding: (1, 1)) }),
+      ("conv2dTransposed", [g, w], {
+        conv2dTransposed($0[0], filter: $0[1], outputSize: (4, 4), strides: (2, 2), padding: (1, 1))
+      }),
+      ("conv2dFilterGradient", [x, g], {
+        conv2dFilterGradient(
+          input: $0[0], outputGradient: $0[1], filterShape: [3, 2, 3, 3], strides: (2, 2), padding: (1, 1))
+      }),
+    ]
+    for (name, inputs, f) in cases {
+      let directions = inputs.map { random(batch + $0.shape, &generator) }
+      let report = checkVJP(of: { p in jvp(of: f, at: p, along: directions).tangent }, at: inputs)
+      XCTAssertTrue(report.passed, "\(name): \(report)")
+    }
+  }
+
   /// The three ops as adjoints, through autodiff: the gradient of
   /// ⟨conv2d(x, w), g⟩ with respect to x and w is the other two ops, in
   /// Float and Double.

@@ -166,6 +166,32 @@ final class LinearAlgebraDerivativeTests: XCTestCase {
     XCTAssertTrue(solveReport.passed, "solve: \(solveReport)")
   }
 
+  /// Reverse over forward through tangent rules that transpose, slice and
+  /// concatenate (batched tangents folded into columns): needs the shape
+  /// ops' derivative rules.
+  func testReverseOverForwardThroughShapeOps() {
+    var generator = SeededGenerator(seed: 39)
+    let b = random([3, 3], &generator)
+    let spd = matmul(b, b, transposingA: true) + 3 * Tensor<Double>.identity(size: 3)
+    let a = wellConditioned([3, 3], shift: 3, &generator)
+    let wide = random([3, 5], &generator)
+    let tall = random([4, 3], &generator)
+    func tangentCheck(
+      _ name: String, _ f: @escaping (Tensor<Double>) -> Tensor<Double>, at x: Tensor<Double>, batch: [Int] = [2]
+    ) {
+      let direction = random(batch + x.shape, &generator)
+      let report = checkVJP(of: { p in jvp(of: f, at: p[0], along: direction).tangent }, at: [x])
+      XCTAssertTrue(report.passed, "\(name): \(report)")
+    }
+    tangentCheck("cholesky", { try! choleskyFactorization($0) }, at: spd)
+    tangentCheck("slogdet", { slogdet($0).logAbsDeterminant }, at: a)
+    tangentCheck("triangular solve", { try! triangularSolve($0, b, lower: false, transposed: true) }, at: a)
+    tangentCheck("solve", { try! solve($0, b) }, at: a)
+    tangentCheck("qr q, m > n", { qrDecomposition($0).q }, at: tall)
+    tangentCheck("qr r, m < n", { qrDecomposition($0).r }, at: wide)
+    tangentCheck("qr q, m < n", { qrDecomposition($0).q }, at: wide, batch: [])
+  }
+
   /// Hand-derived gradients in Float and Double: ∇ log|det A| = A⁻ᵀ and,
   /// for f(A) = Σ A⁻¹, ∇f = −A⁻ᵀ·𝟙·A⁻ᵀ.
   func testGradientsByHand() {
