@@ -9,7 +9,10 @@
 /// only copy is the result itself, whose strictly upper part is then zeroed.
 /// - Parameters:
 ///   - a: `[n, n]` or `[..., n, n]`, symmetric positive definite.
-/// - Returns: L, in the shape of `a`.
+/// - Returns: L, in the shape of `a`. Differentiable as the function of the
+///   lower triangle it is: the gradient is zero on the strictly upper
+///   triangle, and a tangent's strictly upper part is ignored (see
+///   `LinearAlgebra+Cholesky+Derivatives.swift`).
 /// - Throws: ``LinearAlgebraError/notPositiveDefinite(order:matrix:)`` with
 ///   the order of the first leading minor that is not positive (a NaN
 ///   counts as not positive).
@@ -17,6 +20,15 @@
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func choleskyFactorization<Scalar: TensorScalar>(_ a: Tensor<Scalar>) throws -> Tensor<Scalar> {
+  let value = try choleskyValue(a)
+  guard a.autodiff != nil else { return value }
+  return choleskyDerived(value, a)
+}
+
+/// The value of ``choleskyFactorization(_:)``, without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func choleskyValue<Scalar: TensorScalar>(_ a: Tensor<Scalar>) throws -> Tensor<Scalar> {
   let (batchShape, n) = LinearAlgebraLayout.squareMatrices(a.shape, operation: "choleskyFactorization")
   let matrices = batchShape.reduce(1, *)
   var result = a

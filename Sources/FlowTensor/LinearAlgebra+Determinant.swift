@@ -11,6 +11,10 @@
 /// An exactly singular matrix does not throw: it has sign 0 and log |det|
 /// −∞. A 0×0 matrix has determinant 1 (sign 1, log 0). A matrix holding a
 /// NaN has sign and log NaN (NumPy's result there depends on its LAPACK).
+///
+/// `logAbsDeterminant` is differentiable: its gradient is A⁻ᵀ (scaled by
+/// the cotangent) and its tangent tr(A⁻¹·dA), both NaN for a singular
+/// matrix; `sign` is piecewise constant and carries no derivative.
 /// - Parameters:
 ///   - a: `[n, n]` or `[..., n, n]`.
 /// - Returns: `sign` (−1, 0 or +1) and `logAbsDeterminant`, both of the batch
@@ -19,6 +23,17 @@
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func slogdet<Scalar: TensorScalar>(
+  _ a: Tensor<Scalar>
+) -> (sign: Tensor<Scalar>, logAbsDeterminant: Tensor<Scalar>) {
+  let (sign, logarithm) = slogdetValue(a)
+  guard a.autodiff != nil else { return (sign, logarithm) }
+  return (sign, logAbsDeterminantDerived(logarithm, a))
+}
+
+/// The value of ``slogdet(_:)``, without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func slogdetValue<Scalar: TensorScalar>(
   _ a: Tensor<Scalar>
 ) -> (sign: Tensor<Scalar>, logAbsDeterminant: Tensor<Scalar>) {
   let (batchShape, n) = LinearAlgebraLayout.squareMatrices(a.shape, operation: "slogdet")

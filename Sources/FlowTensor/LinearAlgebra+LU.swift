@@ -123,7 +123,8 @@ public func luFactorization<Scalar: TensorScalar>(_ a: Tensor<Scalar>) throws ->
 ///   - a: `[n, n]` or `[..., n, n]`.
 ///   - b: `[..., n]` (one vector per matrix) or `[..., n, k]`, with the batch
 ///     shape of `a`.
-/// - Returns: x, in the shape of `b`.
+/// - Returns: x, in the shape of `b`; differentiable in `a` and `b`
+///   (B̄ = A⁻ᵀ·X̄, Ā = −B̄·Xᵀ; dX = A⁻¹·(dB − dA·X)).
 /// - Throws: ``LinearAlgebraError/singular(pivot:matrix:)`` when a matrix is
 ///   exactly singular; `pivot` is the first zero pivot of the factorisation
 ///   of Aᵀ, so row `pivot` of that matrix lies in the span of the rows before it.
@@ -132,6 +133,19 @@ public func luFactorization<Scalar: TensorScalar>(_ a: Tensor<Scalar>) throws ->
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func solve<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) throws -> Tensor<Scalar> {
+  let value = try solveValue(a, b, transposed: false)
+  guard a.autodiff != nil || b.autodiff != nil else { return value }
+  return solveDerived(value, a, b)
+}
+
+/// The value of ``solve(_:_:)``, without derivatives; with `transposed`, of
+/// Aᵀ·x = b instead, from the same factorisation of the same buffer (so it
+/// throws exactly when the untransposed solve does).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func solveValue<Scalar: TensorScalar>(
+  _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, transposed: Bool
+) throws -> Tensor<Scalar> {
   let (batchShape, n) = LinearAlgebraLayout.squareMatrices(a.shape, operation: "solve")
   let columns = LinearAlgebraLayout.rightHandSides(
     b.shape, batchShape: batchShape, order: n, matrixShape: a.shape, operation: "solve")
@@ -150,7 +164,7 @@ public func solve<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>
           pivot: info - 1, matrix: LinearAlgebraLayout.batchIndex(matrix, batchShape: batchShape))
       }
       let solveInfo = Scalar.lapackGetrs(
-        transposed: true, order: n, rightHandSides: columns, factors, leadingDimension: n, pivots: pivots,
+        transposed: !transposed, order: n, rightHandSides: columns, factors, leadingDimension: n, pivots: pivots,
         rightHandSides, leadingDimensionOfB: n)
       try LinearAlgebraLayout.checkArguments(solveInfo, "getrs", Scalar.self)
     }
@@ -163,13 +177,23 @@ public func solve<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>
 /// buffer as LAPACK reads it leaves A⁻¹ row-major, with no transposing copy.
 /// - Parameters:
 ///   - a: `[n, n]` or `[..., n, n]`.
-/// - Returns: A⁻¹, in the shape of `a`.
+/// - Returns: A⁻¹, in the shape of `a`; differentiable (Ā = −A⁻ᵀ·Ḡ·A⁻ᵀ,
+///   dA⁻¹ = −A⁻¹·dA·A⁻¹).
 /// - Throws: ``LinearAlgebraError/singular(pivot:matrix:)`` when a matrix is
 ///   exactly singular (see ``solve(_:_:)`` for what `pivot` means).
 /// - Complexity: O(n³) per matrix.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func inverse<Scalar: TensorScalar>(_ a: Tensor<Scalar>) throws -> Tensor<Scalar> {
+  let value = try inverseValue(a)
+  guard a.autodiff != nil else { return value }
+  return inverseDerived(value, a)
+}
+
+/// The value of ``inverse(_:)``, without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func inverseValue<Scalar: TensorScalar>(_ a: Tensor<Scalar>) throws -> Tensor<Scalar> {
   let (batchShape, n) = LinearAlgebraLayout.squareMatrices(a.shape, operation: "inverse")
   let matrices = batchShape.reduce(1, *)
   var result = a

@@ -13,10 +13,23 @@
 ///   - a: `[m, n]` or `[..., m, n]`.
 /// - Returns: `q`, `[..., m, min(m, n)]`, with orthonormal columns, and `r`,
 ///   `[..., min(m, n), n]`, upper triangular (trapezoidal when m < n).
+///   Both are differentiable where the leading min(m, n) columns of A are
+///   linearly independent (R's leading square block invertible); the
+///   derivatives are NaN where it is exactly singular (see
+///   `LinearAlgebra+QR+Derivatives.swift`).
 /// - Complexity: O(m·n·min(m, n)) per matrix.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func qrDecomposition<Scalar: TensorScalar>(_ a: Tensor<Scalar>) -> (q: Tensor<Scalar>, r: Tensor<Scalar>) {
+  let (q, r) = qrValue(a)
+  guard a.autodiff != nil else { return (q, r) }
+  return qrDerived(q, r, a)
+}
+
+/// The value of ``qrDecomposition(_:)``, without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func qrValue<Scalar: TensorScalar>(_ a: Tensor<Scalar>) -> (q: Tensor<Scalar>, r: Tensor<Scalar>) {
   precondition(a.rank >= 2, "qrDecomposition: shape \(a.shape) is not a matrix [m, n] or a batch of them [..., m, n]")
   let batchShape = Array(a.shape.dropLast(2))
   let (m, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1])

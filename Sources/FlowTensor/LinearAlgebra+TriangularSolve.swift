@@ -12,7 +12,9 @@
 ///   - lower: T is the lower triangle of `a` (else the upper).
 ///   - transposed: solve Tᵀ·x = b instead.
 ///   - unitDiagonal: take T's diagonal as ones, without reading it.
-/// - Returns: x, in the shape of `b`.
+/// - Returns: x, in the shape of `b`; differentiable in `a` and `b`, the
+///   gradient of `a` zero outside the entries read (the triangle, and the
+///   diagonal unless `unitDiagonal`).
 /// - Throws: ``LinearAlgebraError/singular(pivot:matrix:)`` when T's
 ///   diagonal entry `pivot` is exactly zero (never with `unitDiagonal`).
 /// - Complexity: O(n²·k) per matrix; `b` with k > 1 columns is transposed
@@ -21,6 +23,17 @@
 @_specialize(where Scalar == Double)
 public func triangularSolve<Scalar: TensorScalar>(
   _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, lower: Bool, transposed: Bool = false, unitDiagonal: Bool = false
+) throws -> Tensor<Scalar> {
+  let value = try triangularSolveValue(a, b, lower: lower, transposed: transposed, unitDiagonal: unitDiagonal)
+  guard a.autodiff != nil || b.autodiff != nil else { return value }
+  return triangularSolveDerived(value, a, b, lower: lower, transposed: transposed, unitDiagonal: unitDiagonal)
+}
+
+/// The value of ``triangularSolve(_:_:lower:transposed:unitDiagonal:)``, without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func triangularSolveValue<Scalar: TensorScalar>(
+  _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, lower: Bool, transposed: Bool, unitDiagonal: Bool
 ) throws -> Tensor<Scalar> {
   let (batchShape, n) = LinearAlgebraLayout.squareMatrices(a.shape, operation: "triangularSolve")
   let columns = LinearAlgebraLayout.rightHandSides(

@@ -12,9 +12,13 @@
 //
 // As in deep-learning libraries, "convolution" here is cross-correlation:
 // the kernel is not flipped.
+//
+// All three functions are differentiable (rules in
+// Tensor+Convolution+Derivatives.swift): each is bilinear, and the three are
+// one another's adjoints.
 
 /// The 2-D convolution (cross-correlation) of a batch of images with a
-/// filter bank, with zero padding.
+/// filter bank, with zero padding; differentiable in all three operands.
 ///
 /// `output[b, o, y, x] = bias[o] + Σ_{c, i, j} filter[o, c, i, j] ·
 /// input[b, c, y·strides.0 + i − padding.0, x·strides.1 + j − padding.1]`,
@@ -40,6 +44,18 @@
 public func conv2d<Scalar: TensorScalar>(
   _ input: Tensor<Scalar>, filter: Tensor<Scalar>, bias: Tensor<Scalar>? = nil,
   strides: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)
+) -> Tensor<Scalar> {
+  let value = conv2dValue(input, filter: filter, bias: bias, strides: strides, padding: padding)
+  guard input.autodiff != nil || filter.autodiff != nil || bias?.autodiff != nil else { return value }
+  return conv2dDerived(value, input: input, filter: filter, bias: bias, strides: strides, padding: padding)
+}
+
+/// The value of ``conv2d(_:filter:bias:strides:padding:)``, without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func conv2dValue<Scalar: TensorScalar>(
+  _ input: Tensor<Scalar>, filter: Tensor<Scalar>, bias: Tensor<Scalar>?,
+  strides: (Int, Int), padding: (Int, Int)
 ) -> Tensor<Scalar> {
   let g = Convolution2DGeometry(
     inputShape: input.shape, filterShape: filter.shape, strides: strides, padding: padding,
@@ -123,6 +139,19 @@ public func conv2d<Scalar: TensorScalar>(
 public func conv2dTransposed<Scalar: TensorScalar>(
   _ gradient: Tensor<Scalar>, filter: Tensor<Scalar>, outputSize: (Int, Int)? = nil,
   strides: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)
+) -> Tensor<Scalar> {
+  let value = conv2dTransposedValue(
+    gradient, filter: filter, outputSize: outputSize, strides: strides, padding: padding)
+  guard gradient.autodiff != nil || filter.autodiff != nil else { return value }
+  return conv2dTransposedDerived(value, gradient: gradient, filter: filter, strides: strides, padding: padding)
+}
+
+/// The value of ``conv2dTransposed(_:filter:outputSize:strides:padding:)``, without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func conv2dTransposedValue<Scalar: TensorScalar>(
+  _ gradient: Tensor<Scalar>, filter: Tensor<Scalar>, outputSize: (Int, Int)?,
+  strides: (Int, Int), padding: (Int, Int)
 ) -> Tensor<Scalar> {
   let operation = "conv2dTransposed: gradient \(gradient.shape), filter \(filter.shape)"
   precondition(
@@ -208,6 +237,21 @@ public func conv2dTransposed<Scalar: TensorScalar>(
 public func conv2dFilterGradient<Scalar: TensorScalar>(
   input: Tensor<Scalar>, outputGradient: Tensor<Scalar>, filterShape: [Int],
   strides: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)
+) -> Tensor<Scalar> {
+  let value = conv2dFilterGradientValue(
+    input: input, outputGradient: outputGradient, filterShape: filterShape, strides: strides, padding: padding)
+  guard input.autodiff != nil || outputGradient.autodiff != nil else { return value }
+  return conv2dFilterGradientDerived(
+    value, input: input, outputGradient: outputGradient, strides: strides, padding: padding)
+}
+
+/// The value of ``conv2dFilterGradient(input:outputGradient:filterShape:strides:padding:)``,
+/// without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func conv2dFilterGradientValue<Scalar: TensorScalar>(
+  input: Tensor<Scalar>, outputGradient: Tensor<Scalar>, filterShape: [Int],
+  strides: (Int, Int), padding: (Int, Int)
 ) -> Tensor<Scalar> {
   let operation = "conv2dFilterGradient: input \(input.shape), outputGradient \(outputGradient.shape), filterShape \(filterShape)"
   let g = Convolution2DGeometry(

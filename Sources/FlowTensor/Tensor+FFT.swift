@@ -6,6 +6,10 @@
 // copies. Conventions follow NumPy's `numpy.fft` with its default
 // normalisation: the forward transforms are unnormalised,
 // X[k] = Σⱼ x[j]·e^(−2πi·jk/n), and the inverses carry the factor 1/n.
+//
+// All four are linear and differentiable: their tangents are the same
+// transform of the tangent, and their pullbacks the adjoint transforms
+// (Tensor+FFT+Derivatives.swift).
 
 /// The discrete Fourier transform of real rows, keeping the non-negative
 /// frequencies (NumPy's `rfft`).
@@ -23,6 +27,15 @@
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func rfft<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+  let value = rfftValue(x)
+  guard x.autodiff != nil else { return value }
+  return rfftDerived(value, x)
+}
+
+/// The value of ``rfft(_:)``, without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func rfftValue<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
   precondition(x.rank >= 1, "rfft: shape \(x.shape): needs at least one axis to transform")
   let length = x.shape[x.rank - 1]
   precondition(length >= 1, "rfft: shape \(x.shape): the last axis has no points to transform")
@@ -55,6 +68,15 @@ public func rfft<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func irfft<Scalar: TensorScalar>(_ x: Tensor<Scalar>, length: Int) -> Tensor<Scalar> {
+  let value = irfftValue(x, length: length)
+  guard x.autodiff != nil else { return value }
+  return irfftDerived(value, x, length: length)
+}
+
+/// The value of ``irfft(_:length:)``, without derivatives.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func irfftValue<Scalar: TensorScalar>(_ x: Tensor<Scalar>, length: Int) -> Tensor<Scalar> {
   precondition(length >= 1, "irfft: length \(length) must be at least 1")
   precondition(
     x.rank >= 2 && x.shape[x.rank - 1] == 2,
@@ -86,7 +108,9 @@ public func irfft<Scalar: TensorScalar>(_ x: Tensor<Scalar>, length: Int) -> Ten
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func fft<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  complexTransform(x, kind: .forward, operation: "fft")
+  let value = complexTransform(x, kind: .forward, operation: "fft")
+  guard x.autodiff != nil else { return value }
+  return complexTransformDerived(value, x, inverse: false)
 }
 
 /// The inverse discrete Fourier transform of complex rows (NumPy's `ifft`).
@@ -99,7 +123,9 @@ public func fft<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func ifft<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  complexTransform(x, kind: .backward, operation: "ifft")
+  let value = complexTransform(x, kind: .backward, operation: "ifft")
+  guard x.autodiff != nil else { return value }
+  return complexTransformDerived(value, x, inverse: true)
 }
 
 @inline(__always)
