@@ -2,10 +2,13 @@ import Foundation
 
 #if canImport(Glibc)
   import Glibc
+  private let systemWrite = Glibc.write
 #elseif canImport(Musl)
   import Musl
+  private let systemWrite = Musl.write
 #elseif canImport(Darwin)
   import Darwin
+  private let systemWrite = Darwin.write
 #endif
 
 /// Replaces a file so that a reader, or the disk after a crash, sees either
@@ -50,7 +53,7 @@ enum AtomicFile {
       try produce { chunk in
         var remaining = chunk
         while !remaining.isEmpty {
-          let written = Glibc.write(descriptor, remaining.baseAddress!, remaining.count)
+          let written = systemWrite(descriptor, remaining.baseAddress!, remaining.count)
           if written < 0 {
             if errno == EINTR { continue }
             throw failure("writing \(temporary)")

@@ -52,13 +52,7 @@ public struct SafetensorsFile: Sendable {
   ///   read, else the first problem found in it.
   /// - Complexity: O(file size).
   public init(contentsOf url: URL) throws {
-    let contents: Data
-    do {
-      contents = try Data(contentsOf: url)
-    } catch {
-      throw SafetensorsError.cannotRead(path: url.path, reason: Self.reason(of: error))
-    }
-    try self.init(data: contents)
+    try self.init(data: FileContents.read(url))
   }
 
   /// Validates the bytes of a safetensors file held in memory.
@@ -158,13 +152,5 @@ public struct SafetensorsFile: Sendable {
         target[index] = Scalar(Double(bitPattern: bits))
       }
     }
-  }
-
-  static func reason(of error: Error) -> String {
-    let nsError = error as NSError
-    if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-      return String(cString: strerror(Int32(underlying.code)))
-    }
-    return nsError.localizedDescription
   }
 }
