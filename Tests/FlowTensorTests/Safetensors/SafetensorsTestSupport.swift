@@ -23,3 +23,18 @@ func makeTemporaryDirectory(for testCase: XCTestCase) throws -> URL {
 func sameValue<Scalar: BinaryFloatingPoint>(_ a: Scalar, _ b: Scalar) -> Bool {
   (a.isNaN && b.isNaN) || (a == b && a.sign == b.sign)
 }
+
+/// `Tests/FlowTensorTests/Fixtures`, one level above this folder.
+let fixturesDirectory = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent()
+  .deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+/// Decodes the JSON fixture `name`.
+func loadFixture<Value: Decodable>(_ type: Value.Type, named name: String) throws -> Value {
+  try JSONDecoder().decode(Value.self, from: Data(contentsOf: fixturesDirectory.appendingPathComponent(name)))
+}
+
+/// Records in the test log that an optional sub-check did not run
+/// (swift-corelibs-xctest has no `XCTContext` activities).
+func note(_ message: String) {
+  print("note: \(message)")
+}
