@@ -2,14 +2,22 @@ import Foundation
 
 #if canImport(Glibc)
   import Glibc
-  private let systemWrite = Glibc.write
 #elseif canImport(Musl)
   import Musl
-  private let systemWrite = Musl.write
 #elseif canImport(Darwin)
   import Darwin
-  private let systemWrite = Darwin.write
 #endif
+
+/// POSIX `write(2)`, which the `write` members here would otherwise shadow.
+private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+  #if canImport(Glibc)
+    return Glibc.write(descriptor, buffer, count)
+  #elseif canImport(Musl)
+    return Musl.write(descriptor, buffer, count)
+  #else
+    return Darwin.write(descriptor, buffer, count)
+  #endif
+}
 
 /// Replaces a file so that a reader, or the disk after a crash, sees either
 /// the old contents or the new ones, never a mix: write a temporary file in

@@ -2,14 +2,22 @@ import Foundation
 
 #if canImport(Glibc)
   import Glibc
-  private let systemRead = Glibc.read
 #elseif canImport(Musl)
   import Musl
-  private let systemRead = Musl.read
 #elseif canImport(Darwin)
   import Darwin
-  private let systemRead = Darwin.read
 #endif
+
+/// POSIX `read(2)`, which the `read` members here would otherwise shadow.
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+  #if canImport(Glibc)
+    return Glibc.read(descriptor, buffer, count)
+  #elseif canImport(Musl)
+    return Musl.read(descriptor, buffer, count)
+  #else
+    return Darwin.read(descriptor, buffer, count)
+  #endif
+}
 
 /// Reads whole files with POSIX calls: the bytes are copied, never mapped
 /// (a mapped file truncated by another process would crash the reader), and

@@ -33,7 +33,7 @@ extension SafetensorsFile {
       for info in tensors {
         // The names come from the file itself, so the lookup cannot fail.
         let (sum, mean) = try! statistics(of: info.name)
-        rows.append([info.name, info.dataType.rawValue, "\(info.shape)", "\(sum)", "\(mean)"])
+        rows.append([info.name, info.dataType.rawValue, "\(info.shape)", Self.format(sum), Self.format(mean)])
       }
       let widths = (0..<5).map { column in rows.map { $0[column].count }.max()! }
       lines.append("")
@@ -54,5 +54,10 @@ extension SafetensorsFile {
       }
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// Swift's shortest round-trip form, but "nan" whatever the NaN's sign.
+  private static func format(_ value: Double) -> String {
+    value.isNaN ? "nan" : "\(value)"
   }
 }

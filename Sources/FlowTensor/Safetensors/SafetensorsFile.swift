@@ -59,7 +59,9 @@ public struct SafetensorsFile: Sendable {
   /// - Throws: ``SafetensorsError`` naming the first problem found.
   /// - Complexity: O(header length + number of tensors · log).
   public init(data: Data) throws {
-    let contents = Data(data)  // rebased: offsets below count from 0
+    // Offsets below count from the first byte of `data`, which may be a
+    // slice: every access goes through `withUnsafeBytes`.
+    let contents = data
     let fileSize = contents.count
     guard fileSize >= 8 else { throw SafetensorsError.truncatedHeaderLength(fileSize: fileSize) }
     let headerLength = contents.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }

@@ -7,6 +7,8 @@
    safetensors_python.json with the expected values (every value of these
    formats is exactly a float64, written as a JSON number, or "nan"/"inf"/"-inf").
    SafetensorsInteropTests checks that FlowTensor reads the same values.
+   (The writer orders __metadata__ keys through a hash map, so reruns may
+   differ in those bytes only.)
 
 2. Verifies safetensors_swift.safetensors, written by FlowTensor's
    Safetensors.write (SafetensorsInteropTests checks that Safetensors.encode

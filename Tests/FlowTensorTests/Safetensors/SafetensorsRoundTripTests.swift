@@ -94,6 +94,16 @@ final class SafetensorsRoundTripTests: XCTestCase {
     }
   }
 
+  /// A `Data` slice that does not start at index 0 reads the same.
+  func testReadsFromADataSlice() throws {
+    let whole = Safetensors.encode(["x": Tensor<Double>([1, 2, 3])], metadata: ["m": "n"])
+    let slice = (Data([9, 9, 9]) + whole + Data([7])).dropFirst(3).dropLast()
+    XCTAssertEqual(slice.startIndex, 3)
+    let file = try SafetensorsFile(data: slice)
+    XCTAssertEqual(file.metadata, ["m": "n"])
+    XCTAssertEqual(try file.tensor(named: "x", as: Double.self).scalars, [1, 2, 3])
+  }
+
   func testMixedPrecisionsInOneFile() throws {
     let data = Safetensors.encode(["f": StoredTensor(Tensor<Float>([1.5, 2])), "d": StoredTensor(Tensor<Double>([0.1]))])
     let file = try SafetensorsFile(data: data)

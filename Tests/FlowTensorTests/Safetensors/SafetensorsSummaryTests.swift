@@ -48,6 +48,7 @@ final class SafetensorsSummaryTests: XCTestCase {
     XCTAssertTrue(try file.statistics(of: "f16_empty").mean.isNaN)
     XCTAssertEqual(try file.statistics(of: "f16_empty").sum, 0)
     XCTAssertTrue(try file.statistics(of: "f16_values").sum.isNaN)  // holds NaN and ±inf
-    XCTAssertTrue(file.summary().contains("bf16_values  BF16   [2, 4]"), file.summary())
+    XCTAssertTrue(file.summary().contains("bf16_values  BF16   [2, 4]     nan"), file.summary())
+    XCTAssertFalse(file.summary().contains("-nan"), file.summary())
   }
 }
