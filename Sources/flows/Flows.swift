@@ -8,5 +8,5 @@ struct Flows: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "flows",
     abstract: "Train, evaluate and sample normalizing flows.",
-    subcommands: [Demo.self])
+    subcommands: [Demo.self, Inspect.self])
 }
