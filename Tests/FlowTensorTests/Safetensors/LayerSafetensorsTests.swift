@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 import _TestSupport
 
-private struct Dense<Scalar: TensorScalar>: Layer {
+private struct StoredDense<Scalar: TensorScalar>: Layer {
   var weight: Tensor<Scalar>
   var bias: Tensor<Scalar>
   mutating func visitParameters(with visitor: ParameterVisitor<Scalar>) {
@@ -13,7 +13,7 @@ private struct Dense<Scalar: TensorScalar>: Layer {
 }
 
 private struct Network<Scalar: TensorScalar>: Layer {
-  var layers: [Dense<Scalar>]
+  var layers: [StoredDense<Scalar>]
   var scale: Tensor<Scalar>
   mutating func visitParameters(with visitor: ParameterVisitor<Scalar>) {
     visitor.visit("layers", &layers)
@@ -23,7 +23,7 @@ private struct Network<Scalar: TensorScalar>: Layer {
   init(seed: UInt64) {
     var generator = SeededGenerator(seed: seed)
     layers = [[4, 3], [3, 2]].map { shape in
-      Dense(
+      StoredDense(
         weight: Tensor.randomNormal(shape: shape, using: &generator),
         bias: Tensor.randomNormal(shape: [shape[1]], using: &generator))
     }
