@@ -18,6 +18,7 @@ struct AutodiffSuite: ParsableCommand {
 
   func run() {
     var report = Report(suite: "autodiff")
+    report.rows.append(trainingStep())
     report.rows.append(operationOverhead())
     if options.peers {
       Peers.run(
@@ -27,6 +28,25 @@ struct AutodiffSuite: ParsableCommand {
         python: options.python, into: &report)
     }
     report.print(json: options.json)
+  }
+
+  /// Forward, mean squared reconstruction loss, backward and an Adam step.
+  func trainingStep() -> ResultRow {
+    var model = BenchmarkPerceptron(sizes: [784, 512, 512, 784], seed: 0)
+    var optimizer = Adam<Float>(learningRate: 1e-3)
+    var generator = SeededGenerator(seed: 1)
+    let x = Tensor<Float>.randomNormal(shape: [batch, 784], using: &generator)
+    let timing = measure(warmups: options.warmups, repetitions: options.repetitions) {
+      let (loss, gradients) = valueWithGradient(at: model) { model in
+        let error = model(x) - x
+        return (error * error).mean()
+      }
+      optimizer.update(&model, along: gradients)
+      blackHole(loss)
+    }
+    return ResultRow(
+      caseName: "training-step", implementation: "swift", sizes: [("batch", batch), ("width", 512)],
+      dtype: "float32", unit: "ms", timing: timing)
   }
 
   /// 1,000 chained multiplications of 8-element tensors that require
@@ -51,3 +71,39 @@ struct AutodiffSuite: ParsableCommand {
 
 nonisolated(unsafe) private var globalGenerator = SeededGenerator(seed: 2)
 
+/// The benchmark's MLP: dense layers with GELU between them.
+struct BenchmarkPerceptron: Layer {
+  struct Dense: Layer {
+    var weight: Tensor<Float>
+    var bias: Tensor<Float>
+    mutating func visitParameters(with visitor: ParameterVisitor<Float>) {
+      visitor.visit("weight", &weight)
+      visitor.visit("bias", &bias)
+    }
+  }
+
+  var layers: [Dense]
+
+  init(sizes: [Int], seed: UInt64) {
+    var generator = SeededGenerator(seed: seed)
+    layers = zip(sizes, sizes.dropFirst()).map { inputs, outputs in
+      let bound = Float(1 / Double(inputs).squareRoot())
+      return Dense(
+        weight: Tensor.randomUniform(shape: [inputs, outputs], in: -bound..<bound, using: &generator),
+        bias: Tensor.randomUniform(shape: [outputs], in: -bound..<bound, using: &generator))
+    }
+  }
+
+  func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> {
+    var y = x
+    for (index, layer) in layers.enumerated() {
+      y = matmul(y, layer.weight) + layer.bias
+      if index < layers.count - 1 { y = gelu(y) }
+    }
+    return y
+  }
+
+  mutating func visitParameters(with visitor: ParameterVisitor<Float>) {
+    visitor.visit("layers", &layers)
+  }
+}

@@ -65,11 +65,19 @@ extension Tensor {
     reducing axes: [Int], _ body: (UnsafePointer<Scalar>, ReductionLayout) -> Result
   ) -> Result {
     let layout = ReductionLayout(shape: shape, reducedAxes: axes)
+    // The closure is called directly, with the lifetime extended after it:
+    // calling it inside `withExtendedLifetime`'s closure miscompiled in
+    // optimised builds (a jump through a garbage closure pointer, seen
+    // with Swift 6.3.1 in the specialised `sum(alongAxes:)`).
     guard let gather = layout.gather else {
-      return withExtendedLifetime(self) { body(storage.base, layout) }
+      let result = body(storage.base, layout)
+      withExtendedLifetime(self) {}
+      return result
     }
     let gathered = Tensor.gather(from: storage.base, shape: gather.shape, strides: gather.strides)
-    return withExtendedLifetime(gathered) { body(gathered.storage.base, layout) }
+    let result = body(gathered.storage.base, layout)
+    withExtendedLifetime(gathered) {}
+    return result
   }
 }
 
@@ -216,13 +224,18 @@ enum ReductionKernel {
     }
     let leaves = (rows + columnBlock - 1) / columnBlock
     let levels = Int.bitWidth - leaves.leadingZeroBitCount + 1
-    withUnsafeTemporaryAllocation(of: Scalar.self, capacity: levels * columns) { buffer in
+    // A heap buffer: the stack allocation this replaced corrupted the
+    // caller's frame in optimised builds (Swift 6.3.1; a dynamically
+    // sized temporary allocation inlined into closures that run per tile).
+    var storage = [Scalar](repeating: 0, count: levels * columns)
+    storage.withUnsafeMutableBufferPointer { buffer in
       let stack = buffer.baseAddress!
       var depth = 0
       var row = 0
       var leaf = 0
       while row < rows {
         let count = Swift.min(columnBlock, rows - row)
+        precondition(depth < levels, "columnSum: pairwise stack depth \(depth) reached its \(levels) levels")
         var top = stack + depth * columns
         accumulateRows(x + row * stride, rows: count, stride: stride, columns: columns, into: top, f)
         leaf += 1
@@ -396,7 +409,10 @@ enum ReductionKernel {
     }
     Parallel.forEachRange(count: outer * inner, grain: Swift.max(1, Parallel.elementwiseGrain / reduced)) { range in
       forEachTile(of: range, layout: layout) { offset, first, columns in
-        withUnsafeTemporaryAllocation(of: Scalar.self, capacity: columns) { buffer in
+        // A heap buffer, as in `columnSum`: dynamically sized stack
+        // allocations in these per-tile closures miscompiled under -O.
+        var bestValues = [Scalar](repeating: 0, count: columns)
+        bestValues.withUnsafeMutableBufferPointer { buffer in
           let best = buffer.baseAddress!
           let x = source + offset
           let position = out + first

@@ -48,7 +48,8 @@ extension Tensor {
   }
 
   /// The value of `sum(alongAxes:keepingDimensions:)`, without derivatives.
-  @inline(__always)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   func sumValue(_ plan: ReductionPlan) -> Tensor {
     let result = Tensor(uninitializedShape: plan.resultShape)
     guard result.scalarCount > 0 else { return result }
@@ -94,7 +95,8 @@ extension Tensor {
   }
 
   /// The value of `mean(alongAxes:keepingDimensions:)`, without derivatives.
-  @inline(__always)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   func meanValue(_ plan: ReductionPlan) -> Tensor {
     let result = Tensor(uninitializedShape: plan.resultShape)
     guard result.scalarCount > 0 else { return result }
@@ -154,7 +156,8 @@ extension Tensor {
   }
 
   /// The value of `variance(alongAxes:keepingDimensions:correction:)`, without derivatives.
-  @inline(__always)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   func varianceValue(_ plan: ReductionPlan, correction: Int) -> Tensor {
     let result = Tensor(uninitializedShape: plan.resultShape)
     guard result.scalarCount > 0 else { return result }
@@ -299,7 +302,8 @@ extension Tensor {
   }
 
   /// The value of `logSumExp(alongAxes:keepingDimensions:)`, without derivatives.
-  @inline(__always)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   func logSumExpValue(_ plan: ReductionPlan) -> Tensor {
     let result = Tensor(uninitializedShape: plan.resultShape)
     guard result.scalarCount > 0 else { return result }
