@@ -1,3 +1,4 @@
+import _FlowKernels
 import Foundation
 
 /// The state and the fused update shared by ``Adam`` and ``AdamW``: per
@@ -89,6 +90,20 @@ struct AdamMoments<Scalar: TensorScalar> {
         average.withUnsafeMutableBufferPointer { averageBuffer in
           averageOfSquares.withUnsafeMutableBufferPointer { squaresBuffer in
             let (p, m, v) = (parameterBuffer.baseAddress!, averageBuffer.baseAddress!, squaresBuffer.baseAddress!)
+            if Scalar.self == Float.self {
+              // The C kernel runs 8 lanes (AVX2) with the same rounding
+              // as the loop below, which LLVM leaves scalar.
+              var constants = c.kernelConstants
+              Parallel.forEachRange(count: count, grain: Parallel.elementwiseGrain) { range in
+                func float(_ pointer: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
+                  UnsafeMutableRawPointer(pointer + range.lowerBound).assumingMemoryBound(to: Float.self)
+                }
+                flow_kernels_adam_f32(
+                  float(p), UnsafeRawPointer(g + range.lowerBound).assumingMemoryBound(to: Float.self),
+                  float(m), float(v), range.count, &constants)
+              }
+              return
+            }
             Parallel.forEachRange(count: count, grain: Parallel.elementwiseGrain) { range in
               // Literal flags, so each inlined copy of the loop is branch-free.
               switch (c.coupledDecay, c.decoupledDecay, c.lerpFromStart) {
@@ -154,6 +169,19 @@ struct AdamConstants<Scalar: TensorScalar> {
     biasCorrection2Root = Scalar((1 - pow(h.beta2, t)).squareRoot())
     epsilon = Scalar(h.epsilon)
     negativeStepSize = Scalar(-(h.learningRate / biasCorrection1))
+  }
+}
+
+extension AdamConstants {
+  /// The constants as the C kernel takes them (Float only).
+  var kernelConstants: FlowAdamConstants {
+    func float(_ value: Scalar) -> Float { Float(value) }
+    return FlowAdamConstants(
+      coupled: coupledDecay ? 1 : 0, decoupled: decoupledDecay ? 1 : 0, lerp_from_start: lerpFromStart ? 1 : 0,
+      weight_decay: float(weightDecay), decay_factor: float(decayFactor), average_weight: float(averageWeight),
+      average_weight_complement: float(averageWeightComplement), beta2: float(beta2),
+      square_weight: float(squareWeight), bias_correction2_root: float(biasCorrection2Root),
+      epsilon: float(epsilon), negative_step_size: float(negativeStepSize))
   }
 }
 

@@ -15,6 +15,18 @@ extern "C" {
 /// array. Uses AVX2+FMA when the processor has them.
 void flow_kernels_exp_f32(const float *x, float *y, ptrdiff_t count);
 
+/// One Adam/AdamW step's constants (see Adam.c for the update).
+typedef struct {
+  int coupled, decoupled, lerp_from_start;
+  float weight_decay, decay_factor, average_weight, average_weight_complement;
+  float beta2, square_weight, bias_correction2_root, epsilon, negative_step_size;
+} FlowAdamConstants;
+
+/// The fused Adam update of count parameters p with gradients g and
+/// moments m, v, in place. Uses AVX2 when the processor has it.
+void flow_kernels_adam_f32(float *p, const float *g, float *m, float *v, ptrdiff_t count,
+                           const FlowAdamConstants *constants);
+
 /// The instruction set flow_kernels_* use: 0 portable C, 1 AVX2+FMA.
 int flow_kernels_instruction_set(void);
 
