@@ -320,16 +320,12 @@ public func gelu<Scalar: TensorScalar>(_ x: Tensor<Scalar>, approximate: Bool = 
         return tangent * (s + x * s * sigmoid(-u) * slope)
       })
   }
-  let value = x.map { chunk in chunk.apply { value in value * Scalar(normalCDF(Double(value))) } }
+  let value = x.map { chunk in ElementwiseKernels.gelu(chunk.source, chunk.destination, count: chunk.count) }
   guard x.autodiff != nil else { return value }
   let input = x.detached
   return value.derived(
     from: x, operation: "gelu",
-    pullback: {
-      Tensor.zip($0, input, operation: "gelu pullback") { chunk in
-        chunk.apply { $0 * Scalar(exactGeluDerivative(Double($1))) }
-      }
-    },
+    pullback: { ElementwiseKernels.geluPullback($0, input: input) },
     // d/dx x·Φ(x) = Φ(x) + x·φ(x).
     tangent: { x, _, tangent in tangent * (normalCDF(x) + x * standardNormalDensity(x)) })
 }

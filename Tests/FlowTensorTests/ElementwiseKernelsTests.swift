@@ -99,3 +99,39 @@ final class AdamKernelTests: XCTestCase {
     assertClose(single, expected, absolute: 1e-6)
   }
 }
+
+final class GeluKernelTests: XCTestCase {
+  override func tearDown() { ElementwiseKernels.forcePortable(false) }
+
+  /// Float GELU and its pullback against the Double functions rounded to
+  /// Float, on 200,001 points of [−16, 12] plus special values, on both
+  /// kernel paths: at most 1 ulp apart (the kernels compute in double to
+  /// about 1e-12, then round once).
+  func testFloatGeluAndPullbackWithinOneUlpOnEveryPath() {
+    let inputs = (0...200_000).map { Float(-16 + 28 * Double($0) / 200_000) } + [0, -0.0, 1e-30, -1e-30]
+    let x = Tensor<Float>(inputs)
+    let doubles = Tensor<Double>(inputs.map(Double.init))
+    let expected = gelu(doubles).scalars.map(Float.init)
+    let (_, pullback) = vjp(of: { gelu($0) }, at: doubles)
+    let expectedSlopes = pullback(Tensor<Double>.ones(shape: [inputs.count])).scalars.map(Float.init)
+    for portable in [false, true] {
+      ElementwiseKernels.forcePortable(portable)
+      let values = gelu(x).scalars
+      let (_, floatPullback) = vjp(of: { gelu($0) }, at: x)
+      let slopes = floatPullback(Tensor<Float>.ones(shape: [inputs.count])).scalars
+      for (name, actual, reference) in [("gelu", values, expected), ("gelu′", slopes, expectedSlopes)] {
+        var worst: (ulps: Float, input: Float) = (0, 0)
+        for index in inputs.indices where actual[index] != reference[index] {
+          let ulp = Swift.max(reference[index].ulp, Float.leastNonzeroMagnitude)
+          let ulps = abs(actual[index] - reference[index]) / ulp
+          if ulps > worst.ulps { worst = (ulps, inputs[index]) }
+        }
+        XCTAssertLessThanOrEqual(worst.ulps, 1, "\(name), \(ElementwiseKernels.instructionSet): worst at \(worst.input)")
+      }
+      XCTAssertTrue(gelu(Tensor<Float>([.nan])).scalar.isNaN)
+      XCTAssertEqual(gelu(Tensor<Float>([.infinity, 100, -100])).scalars, [.infinity, 100, 0])
+      // −∞·Φ(−∞) = −∞·0: NaN, as in the Double path and PyTorch.
+      XCTAssertTrue(gelu(Tensor<Float>([-.infinity])).scalar.isNaN)
+    }
+  }
+}

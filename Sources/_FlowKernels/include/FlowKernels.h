@@ -15,6 +15,12 @@ extern "C" {
 /// array. Uses AVX2+FMA when the processor has them.
 void flow_kernels_exp_f32(const float *x, float *y, ptrdiff_t count);
 
+/// y[i] = x[i]·Φ(x[i]) (exact GELU), computed in double; AVX2+FMA when present.
+void flow_kernels_gelu_f32(const float *x, float *y, ptrdiff_t count);
+
+/// out[i] = g[i]·(Φ(x[i]) + x[i]·φ(x[i])), the GELU pullback, in double.
+void flow_kernels_gelu_backward_f32(const float *g, const float *x, float *out, ptrdiff_t count);
+
 /// One Adam/AdamW step's constants (see Adam.c for the update).
 typedef struct {
   int coupled, decoupled, lerp_from_start;
