@@ -2,7 +2,7 @@
 #
 #   make demo    the main job
 #   make test    build and run the whole XCTest suite
-#   make bench   release-build benchmarks with numpy peers
+#   make bench   release-build benchmarks with numpy and PyTorch peers
 #
 # Each target installs the Debian packages it needs (apt-get, through sudo
 # when not root), so a fresh Debian or Ubuntu machine with Swift suffices.
@@ -12,7 +12,10 @@ PYTHON ?= python3
 SYSTEM_PACKAGES = libopenblas-dev liblapack-dev libfftw3-dev zlib1g-dev pkg-config
 SUDO = $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps demo test test-release bench peers-deps clean
+TEST_VENV = .venv-test
+PEERS_VENV = .venv-peers
+
+.PHONY: deps demo test test-python bench peers-deps peers-torch clean
 
 deps:
 	@missing=""; \
@@ -27,19 +30,33 @@ deps:
 demo: deps
 	$(SWIFT) run -c release flows demo
 
+# Python with numpy, safetensors and ml_dtypes for the interoperability
+# tests (a file written by Python's safetensors, and ours read back by it).
+# Best effort: without it those checks say so and the Swift side still runs.
+test-python:
+	@[ -x $(TEST_VENV)/bin/python ] || \
+	  ( $(PYTHON) -m venv $(TEST_VENV) && $(TEST_VENV)/bin/pip install --quiet numpy safetensors ml_dtypes ) || \
+	  echo "note: no Python with safetensors; interoperability checks will only note their absence"
+
 # The whole suite, debug build. XCTest only: its count is the run's last line.
-test: deps
+test: deps test-python
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-swift-testing
+	PATH="$(CURDIR)/$(TEST_VENV)/bin:$$PATH" $(SWIFT) test --skip-build --disable-swift-testing
 
 peers-deps:
 	@$(PYTHON) -c "import numpy" 2>/dev/null || $(PYTHON) -m pip install --quiet numpy
 
-bench: deps peers-deps
+# PyTorch (CPU use only; the PyPI wheel is several GB) for flowbench autodiff.
+peers-torch:
+	@[ -x $(PEERS_VENV)/bin/python ] || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -c "import torch, numpy" 2>/dev/null || $(PEERS_VENV)/bin/pip install --quiet numpy torch
+
+bench: deps peers-deps peers-torch
 	$(SWIFT) build -c release --product flowbench
 	.build/release/flowbench gemm --peers --python $(PYTHON)
 	.build/release/flowbench fft --peers --python $(PYTHON)
 	.build/release/flowbench elementwise --peers --python $(PYTHON)
+	.build/release/flowbench autodiff --peers --python $(PEERS_VENV)/bin/python
 
 clean:
 	rm -rf .build
