@@ -66,6 +66,12 @@ public struct ParameterVisitor<Scalar: TensorScalar> {
     }
   }
 
+  /// A visitor for a child's own `visitParameters`, prefixing `name.`
+  /// (for children held as existentials, which `visit(_:_:)` cannot take).
+  public func child(_ name: String) -> ParameterVisitor {
+    ParameterVisitor(prefix: prefix + name + ".", body: body)
+  }
+
   /// Visits an optional child when present.
   public func visit<Child: Layer>(_ name: String, _ child: inout Child?) where Child.Scalar == Scalar {
     guard var present = child else { return }
