@@ -154,6 +154,9 @@ public struct Tensor<Scalar: TensorScalar> {
   }
 }
 
+/// Tensors cross threads as values: a storage shared between copies is
+/// never written (copy-on-write copies it first), so sharing it is safe,
+/// which the compiler cannot see through `ManagedBuffer`.
 extension Tensor: @unchecked Sendable {}
 
 extension Tensor: CustomStringConvertible {

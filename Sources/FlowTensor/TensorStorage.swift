@@ -19,9 +19,7 @@ struct TensorStorageHeader<Scalar> {
 /// cost of an op on a few scalars); larger ones take a 64-byte-aligned
 /// buffer from ``BufferPool`` and give it back when freed.
 @usableFromInline
-final class TensorStorage<Scalar: TensorScalar>: ManagedBuffer<TensorStorageHeader<Scalar>, Scalar>,
-  @unchecked Sendable
-{
+final class TensorStorage<Scalar: TensorScalar>: ManagedBuffer<TensorStorageHeader<Scalar>, Scalar> {
   /// The first scalar.
   @inlinable var base: UnsafeMutablePointer<Scalar> { header.base }
   /// The number of scalars.
