@@ -48,10 +48,29 @@ let mistakes: [String: () -> Void] = [
   "jvp-direction-shape": {
     _ = jvp(of: { $0 * 2 }, at: Tensor<Double>.zeros(shape: [2, 3]), along: Tensor<Double>.zeros(shape: [3, 2]))
   },
+  "optimizer-gradient-shape": {
+    var model = ProbeVector(values: Tensor<Double>.zeros(shape: [3]))
+    var optimizer = Adam<Double>()
+    optimizer.update(&model, along: ["values": Tensor<Double>.zeros(shape: [2])])
+  },
+  "optimizer-unknown-gradient": {
+    var model = ProbeVector(values: Tensor<Double>.zeros(shape: [3]))
+    var optimizer = SGD<Double>(learningRate: 0.1)
+    optimizer.update(&model, along: ["weights": Tensor<Double>.zeros(shape: [3])])
+  },
+  "sgd-momentum": {
+    _ = SGD<Double>(learningRate: 0.1, momentum: -1)
+  },
   "arange-step": {
     _ = Tensor<Double>.arange(from: 0, to: 1, by: 0)
   },
 ]
+
+/// One parameter tensor, for the optimizer mistakes.
+struct ProbeVector: Layer {
+  var values: Tensor<Double>
+  mutating func visitParameters(with visitor: ParameterVisitor<Double>) { visitor.visit("values", &values) }
+}
 
 let arguments = CommandLine.arguments
 guard arguments.count == 2, let mistake = mistakes[arguments[1]] else {
