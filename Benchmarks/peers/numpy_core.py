@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import sys
-import time
+from peer_timing import measure, summary
 
 try:
     import numpy as np
@@ -21,25 +21,12 @@ except ImportError:
     sys.exit(3)
 
 
-def measure(body, warmups, repetitions):
-    for _ in range(warmups):
-        body()
-    seconds = []
-    for _ in range(repetitions):
-        start = time.perf_counter()
-        body()
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
 def row(case, dtype, unit, seconds, work=None, **sizes):
-    ordered = sorted(seconds)
-    middle = len(ordered) // 2
-    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    median, fastest, slowest = summary(seconds)
     if work is None:
-        values = (median * 1e3, ordered[0] * 1e3, ordered[-1] * 1e3)
+        values = (median * 1e3, fastest * 1e3, slowest * 1e3)
     else:
-        values = (work / median, work / ordered[-1], work / ordered[0])
+        values = (work / median, work / slowest, work / fastest)
     result = {"case": case, "impl": "numpy", "dtype": dtype, "unit": unit,
               "median": values[0], "min": values[1], "max": values[2]}
     result.update(sizes)

@@ -13,7 +13,7 @@ import argparse
 import json
 import os
 import sys
-import time
+from peer_timing import measure, summary
 
 try:
     import torch
@@ -22,23 +22,10 @@ except ImportError:
     sys.exit(3)
 
 
-def measure(body, warmups, repetitions):
-    for _ in range(warmups):
-        body()
-    seconds = []
-    for _ in range(repetitions):
-        start = time.perf_counter()
-        body()
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
 def row(case, unit, seconds, scale=1e3, **sizes):
-    ordered = sorted(seconds)
-    middle = len(ordered) // 2
-    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    median, fastest, slowest = summary(seconds)
     result = {"case": case, "impl": "torch", "dtype": "float32", "unit": unit,
-              "median": median * scale, "min": ordered[0] * scale, "max": ordered[-1] * scale}
+              "median": median * scale, "min": fastest * scale, "max": slowest * scale}
     result.update(sizes)
     return result
 
