@@ -207,6 +207,64 @@ final class DistributionTests: XCTestCase {
     check(Float.self)
   }
 
+  /// Samples are μₖ + σₖ·ε: the gradient of their sum is, for each
+  /// component, its number of samples (means) and Σ σ·ε = Σ (x − μ) over its
+  /// samples (log standard deviations).
+  func testSamplesAreReparameterised() {
+    func check<Scalar: TensorScalar>(_: Scalar.Type, tolerance: Scalar) {
+      let mixture = GaussianMixture<Scalar>(
+        logits: Tensor([0, 1]), means: Tensor([[-10, 0], [10, 5]]),
+        logStandardDeviations: Tensor([[Scalar(Double.log(0.5)), 0], [0, Scalar(Double.log(2))]]))
+      var generator = SeededGenerator(seed: 30)
+      let samples = mixture.sample(count: 50, using: &generator)
+      let (_, gradients) = valueWithGradient(at: mixture) { model in
+        var replay = SeededGenerator(seed: 30)
+        return model.sample(count: 50, using: &replay).sum()
+      }
+      var counts: [Scalar] = [0, 0]
+      var deviations: [[Scalar]] = [[0, 0], [0, 0]]
+      for row in 0..<50 {
+        let k = samples[row, 0] < 0 ? 0 : 1
+        counts[k] += 1
+        for j in 0..<2 { deviations[k][j] += samples[row, j] - mixture.means[k, j] }
+      }
+      assertClose(gradients["means"]!, Tensor([[counts[0], counts[0]], [counts[1], counts[1]]]), relative: tolerance)
+      assertClose(gradients["logStandardDeviations"]!, Tensor(deviations), absolute: tolerance, relative: tolerance)
+      assertClose(gradients["logits"]!, Tensor.zeros(shape: [2]), absolute: 0)
+
+      let gaussian = DiagonalGaussian<Scalar>(mean: Tensor([1, 2, 3]), logStandardDeviation: Tensor([0, 0.5, -1]))
+      let (_, gaussianGradients) = valueWithGradient(at: gaussian) { model in
+        var replay = SeededGenerator(seed: 31)
+        return model.sample(count: 7, using: &replay).sum()
+      }
+      assertClose(gaussianGradients["mean"]!, Tensor(repeating: 7, shape: [3]), relative: tolerance)
+    }
+    check(Double.self, tolerance: 1e-12)
+    check(Float.self, tolerance: 1e-5)
+  }
+
+  /// Empty batches and events, and one-element axes.
+  func testEmptyAndSingletonAxes() {
+    func check<Scalar: TensorScalar>(_: Scalar.Type) {
+      var generator = SeededGenerator(seed: 40)
+      // d = 0: the one empty event has probability 1.
+      let flat = GaussianMixture<Scalar>(componentCount: 3, dimension: 0, using: &generator)
+      XCTAssertEqual(flat.logProbability(Tensor.zeros(shape: [2, 0])), Tensor.zeros(shape: [2]))
+      XCTAssertEqual(flat.sample(count: 4, using: &generator).shape, [4, 0])
+      let mixture = GaussianMixture<Scalar>(componentCount: 2, dimension: 3, using: &generator)
+      XCTAssertEqual(mixture.logProbability(Tensor.zeros(shape: [0, 3])).shape, [0])
+      XCTAssertEqual(mixture.sample(count: 0, using: &generator).shape, [0, 3])
+      let gaussian = DiagonalGaussian<Scalar>(eventShape: [2, 0])
+      XCTAssertEqual(gaussian.logProbability(Tensor.zeros(shape: [3, 2, 0])), Tensor.zeros(shape: [3]))
+      // One sample, one element: −½x² − log σ − ½ log 2π by hand.
+      let single = DiagonalGaussian<Scalar>(mean: Tensor([Scalar(0.5)]), logStandardDeviation: Tensor([Scalar(Double.log(2))]))
+      let expected = -0.5 * 0.25 * 0.25 - Double.log(2) - 0.5 * Self.logTwoPi
+      assertClose(Double(single.logProbability(Tensor([[Scalar(1)]]))[0]), expected, relative: 1e-6)
+    }
+    check(Double.self)
+    check(Float.self)
+  }
+
   func testParametersAreNamedAndShaped() {
     var generator = SeededGenerator(seed: 9)
     let mixture = GaussianMixture<Float>(componentCount: 4, dimension: 3, using: &generator)
