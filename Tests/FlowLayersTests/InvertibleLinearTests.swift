@@ -170,4 +170,27 @@ final class InvertibleLinearTests: XCTestCase {
       XCTAssertTrue(forward.passed, "\(name): \(forward)")
     }
   }
+
+  /// A layer rebuilt from its parts (as after loading a checkpoint into a
+  /// layer with the same fixed permutation and signs) is the same map.
+  func testLURebuiltFromItsParts() {
+    func check<Scalar: TensorScalar>(_: Scalar.Type) {
+      var generator = SeededGenerator(seed: 12)
+      let layer = LUInvertibleLinear<Scalar>(size: 4, using: &generator)
+      let rebuilt = LUInvertibleLinear(
+        permutation: layer.permutation, sign: layer.sign, lower: layer.lower, upper: layer.upper,
+        logScale: layer.logScale)
+      assertIdentical(rebuilt.weight, layer.weight)
+      let x = Tensor<Scalar>.randomNormal(shape: [2, 4], using: &generator)
+      assertIdentical(rebuilt.forward(x).output, layer.forward(x).output)
+      assertIdentical(rebuilt.inverse(x).output, layer.inverse(x).output)
+      let image = LUInvertibleConvolution1x1<Scalar>(channels: 3, using: &generator)
+      let rebuiltImage = LUInvertibleConvolution1x1(
+        permutation: image.permutation, sign: image.sign, lower: image.lower, upper: image.upper,
+        logScale: image.logScale)
+      assertIdentical(rebuiltImage.weight, image.weight)
+    }
+    check(Double.self)
+    check(Float.self)
+  }
 }

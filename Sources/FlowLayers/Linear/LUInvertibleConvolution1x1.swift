@@ -15,6 +15,10 @@ import FlowTensor
 /// Parameters: `lower` (`[c, c]`, only its strictly lower triangle used),
 /// `upper` (`[c, c]`, only its strictly upper triangle used) and `logScale`
 /// (`[c]`). P and `sign` are fixed at initialisation.
+///
+/// P and `sign` are not parameters, so a checkpoint does not hold them:
+/// rebuild the layer as it was made (the same seed or weight), or with
+/// ``init(permutation:sign:lower:upper:logScale:)``, before loading one.
 public struct LUInvertibleConvolution1x1<Scalar: TensorScalar>: Bijector {
   /// L's entries below the diagonal, `[channels, channels]`; the rest is ignored.
   public var lower: Tensor<Scalar>
@@ -41,6 +45,27 @@ public struct LUInvertibleConvolution1x1<Scalar: TensorScalar>: Bijector {
   public init(weight: Tensor<Scalar>) throws {
     (parametrization, lower, upper, logScale) = try LUParametrization.factoring(
       weight, operation: "LUInvertibleConvolution1x1(weight:)")
+  }
+
+  /// The layer with all its parts given.
+  /// - Parameters:
+  ///   - permutation: P, `[channels, channels]`, a permutation matrix.
+  ///   - sign: `[channels]`, each entry −1 or +1.
+  ///   - lower: `[channels, channels]`; only its strictly lower triangle is used.
+  ///   - upper: `[channels, channels]`; only its strictly upper triangle is used.
+  ///   - logScale: `[channels]`.
+  public init(
+    permutation: Tensor<Scalar>, sign: Tensor<Scalar>, lower: Tensor<Scalar>, upper: Tensor<Scalar>,
+    logScale: Tensor<Scalar>
+  ) {
+    parametrization = LUParametrization(
+      permutation: permutation, sign: sign, operation: "LUInvertibleConvolution1x1(permutation:sign:lower:upper:logScale:)")
+    let n = sign.shape[0]
+    precondition(
+      lower.shape == [n, n] && upper.shape == [n, n] && logScale.shape == [n],
+      "LUInvertibleConvolution1x1(permutation:sign:lower:upper:logScale:): lower \(lower.shape), upper \(upper.shape) "
+        + "and logScale \(logScale.shape) are not [\(n), \(n)], [\(n), \(n)] and [\(n)]")
+    (self.lower, self.upper, self.logScale) = (lower, upper, logScale)
   }
 
   /// The parametrisation of a random orthogonal matrix (Haar-distributed),

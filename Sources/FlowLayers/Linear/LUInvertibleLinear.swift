@@ -13,6 +13,10 @@ import FlowTensor
 /// Parameters: `lower` (`[n, n]`, only its strictly lower triangle used),
 /// `upper` (`[n, n]`, only its strictly upper triangle used) and `logScale`
 /// (`[n]`). P and `sign` are fixed at initialisation.
+///
+/// P and `sign` are not parameters, so a checkpoint does not hold them:
+/// rebuild the layer as it was made (the same seed or weight), or with
+/// ``init(permutation:sign:lower:upper:logScale:)``, before loading one.
 public struct LUInvertibleLinear<Scalar: TensorScalar>: Bijector {
   /// L's entries below the diagonal, `[n, n]`; the rest is ignored.
   public var lower: Tensor<Scalar>
@@ -39,6 +43,27 @@ public struct LUInvertibleLinear<Scalar: TensorScalar>: Bijector {
   public init(weight: Tensor<Scalar>) throws {
     (parametrization, lower, upper, logScale) = try LUParametrization.factoring(
       weight, operation: "LUInvertibleLinear(weight:)")
+  }
+
+  /// The layer with all its parts given.
+  /// - Parameters:
+  ///   - permutation: P, `[n, n]`, a permutation matrix.
+  ///   - sign: `[n]`, each entry −1 or +1.
+  ///   - lower: `[n, n]`; only its strictly lower triangle is used.
+  ///   - upper: `[n, n]`; only its strictly upper triangle is used.
+  ///   - logScale: `[n]`.
+  public init(
+    permutation: Tensor<Scalar>, sign: Tensor<Scalar>, lower: Tensor<Scalar>, upper: Tensor<Scalar>,
+    logScale: Tensor<Scalar>
+  ) {
+    parametrization = LUParametrization(
+      permutation: permutation, sign: sign, operation: "LUInvertibleLinear(permutation:sign:lower:upper:logScale:)")
+    let n = sign.shape[0]
+    precondition(
+      lower.shape == [n, n] && upper.shape == [n, n] && logScale.shape == [n],
+      "LUInvertibleLinear(permutation:sign:lower:upper:logScale:): lower \(lower.shape), upper \(upper.shape) "
+        + "and logScale \(logScale.shape) are not [\(n), \(n)], [\(n), \(n)] and [\(n)]")
+    (self.lower, self.upper, self.logScale) = (lower, upper, logScale)
   }
 
   /// The parametrisation of a random orthogonal matrix (Haar-distributed),

@@ -26,6 +26,14 @@ struct LUParametrization<Scalar: TensorScalar> {
     checkSquareWeight(permutation, operation: operation)
     let n = permutation.shape[0]
     precondition(sign.shape == [n], "\(operation): sign \(sign.shape) is not [\(n)] for permutation \(permutation.shape)")
+    precondition(
+      sign.scalars.allSatisfy { $0 == 1 || $0 == -1 }, "\(operation): sign \(sign.scalars) has entries other than ±1")
+    let entries = permutation.scalars
+    let isPermutationMatrix =
+      entries.allSatisfy { $0 == 0 || $0 == 1 }
+      && (0..<n).allSatisfy { row in (0..<n).filter { entries[row * n + $0] == 1 }.count == 1 }
+      && (0..<n).allSatisfy { column in (0..<n).filter { entries[$0 * n + column] == 1 }.count == 1 }
+    precondition(isPermutationMatrix, "\(operation): \(permutation) is not a permutation matrix")
     self.permutation = permutation
     self.sign = sign
     var lower = [Scalar](repeating: 0, count: n * n)
