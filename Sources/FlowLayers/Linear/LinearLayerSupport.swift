@@ -4,7 +4,8 @@ import FlowTensor
 /// Q of the QR decomposition of a standard Gaussian matrix, its columns
 /// multiplied by the signs of R's diagonal so that the distribution does
 /// not depend on the sign convention of the QR routine (Mezzadri, "How to
-/// generate random matrices from the classical compact groups", 2007, §5).
+/// generate random matrices from the classical compact groups", Notices of
+/// the AMS, 2007).
 ///
 /// Householder QR gives an orthogonal Q for any input, so the result is
 /// orthogonal (|det| = 1, log|det| = 0) even in the probability-zero event

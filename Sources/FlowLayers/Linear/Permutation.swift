@@ -2,9 +2,9 @@ import FlowTensor
 
 /// A fixed reordering of the features: output feature i is input feature
 /// `indices[i]`. Flows interleave it with coupling layers so that every
-/// feature is eventually transformed (Dinh et al., "Density estimation
-/// using Real NVP", 2017, §3.5, uses fixed reorderings; a random one is
-/// the usual choice for flat data).
+/// feature is eventually transformed: Dinh et al. ("Density estimation
+/// using Real NVP", 2017, §3.5) alternate the halves; a random order, drawn
+/// once from a seed, is the usual choice for flat data.
 ///
 /// Inputs are `[batch, features]`. A permutation has |det J| = 1, so both
 /// log-determinants are 0; it has no parameters. Both directions gather
