@@ -126,6 +126,15 @@ final class CouplingTests: XCTestCase {
       let halves = x.split(count: 2, alongAxis: 1)
       assertClose(scaled, Tensor(concatenating: [halves[0], halves[1] * sigmoidOfTwo], alongAxis: 1), absolute: tolerance)
       assertClose(scaledLogDeterminant, Tensor.full(Scalar(2 * Double.log(1 / (1 + Double.exp(-2)))), shape: [3]), absolute: tolerance)
+
+      // An empty batch passes through both ways.
+      for mask in [CouplingMask.channelHalf, .checkerboard] {
+        let coupling = AffineCoupling<MLP<Scalar>>(features: 4, hiddenSizes: [6], mask: mask, using: &generator)
+        let (empty, emptyLogDeterminant) = coupling.forward(Tensor.zeros(shape: [0, 4]))
+        XCTAssertEqual(empty.shape, [0, 4])
+        XCTAssertEqual(emptyLogDeterminant.shape, [0])
+        XCTAssertEqual(coupling.inverse(empty).output.shape, [0, 4])
+      }
     }
     check(Float.self, tolerance: 1e-6)
     check(Double.self, tolerance: 1e-15)

@@ -67,7 +67,7 @@ public struct AffineCoupling<Network: Conditioner>: Bijector {
     let partition = mask.partition(x, operation: "AffineCoupling.forward")
     let (shift, logScale) = parameters(partition, operation: "AffineCoupling.forward")
     let transformed = partition.active * exp(logScale) + shift
-    return (partition.merged(transformed), perSampleSum(logScale))
+    return (partition.merged(transformed), couplingLogDeterminant(logScale))
   }
 
   /// - Parameters:
@@ -78,7 +78,7 @@ public struct AffineCoupling<Network: Conditioner>: Bijector {
     let partition = mask.partition(y, operation: "AffineCoupling.inverse")
     let (shift, logScale) = parameters(partition, operation: "AffineCoupling.inverse")
     let restored = (partition.active - shift) * exp(-logScale)
-    return (partition.merged(restored), -perSampleSum(logScale))
+    return (partition.merged(restored), -couplingLogDeterminant(logScale))
   }
 
   /// The shift and log-scale of the active part, zero on a checkerboard's identity positions.
@@ -129,7 +129,7 @@ extension AffineCoupling {
   }
 }
 
-/// Σ over every axis but the first: `[batch, ...]` → `[batch]`.
-func perSampleSum<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-  x.reshaped(to: [x.shape[0], -1]).sum(alongAxes: [1])
+/// Σ over every axis but the first (`[batch, ...]` → `[batch]`): the per-sample log-determinant.
+private func couplingLogDeterminant<Scalar: TensorScalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+  x.reshaped(to: [x.shape[0], x.shape.dropFirst().reduce(1, *)]).sum(alongAxes: [1])
 }

@@ -31,6 +31,7 @@ public struct CouplingMask: Equatable, Sendable {
   /// Whether the roles of the two parts are exchanged.
   public let isSwapped: Bool
 
+  /// A mask of the given pattern; `isSwapped` exchanges the identity and transformed parts.
   public init(pattern: Pattern, isSwapped: Bool = false) {
     self.pattern = pattern
     self.isSwapped = isSwapped
@@ -56,8 +57,10 @@ public struct CouplingMask: Equatable, Sendable {
     }
   }
 
-  /// Whether the coordinate at this event index (flattened over `[batch]`'s
-  /// event shape) is in the identity part.
+  /// Whether a coordinate is in the identity (conditioning) part.
+  /// - Parameters:
+  ///   - eventIndex: the coordinate's row-major index within one event.
+  ///   - eventShape: `[channels, ...]`, a sample's shape without the batch axis.
   public func isIdentity(eventIndex: Int, eventShape: [Int]) -> Bool {
     var index = [Int](repeating: 0, count: eventShape.count)
     var remainder = eventIndex
