@@ -226,6 +226,40 @@ final class CirculantDiagonalTests: XCTestCase {
     }
   }
 
+  /// Reverse and forward mode (batched tangents too) of both directions,
+  /// with respect to the input and every parameter at once, against
+  /// central differences, for even and odd n and m = 1, 2, 3.
+  func testDerivativesInBothModes() {
+    var generator = SeededGenerator(seed: 59)
+    for (size, diagonalCount) in [(6, 1), (6, 2), (7, 3)] {
+      let template = perturbedFactors(size: size, diagonalCount: diagonalCount, using: &generator)
+      let parameters = template.parameters.map(\.value)
+      // inputs[0] is the batch, the rest the parameters in visiting order.
+      func layer(_ inputs: [Tensor<Double>]) -> CirculantDiagonalLinear<Double> {
+        var factors = template
+        var index = 1
+        factors.updateParameters { _, parameter in
+          parameter = inputs[index]
+          index += 1
+        }
+        return CirculantDiagonalLinear(factors: factors)
+      }
+      let x = Tensor<Double>.randomNormal(shape: [2, size], using: &generator)
+      let bodies: [(String, ([Tensor<Double>]) -> Tensor<Double>)] = [
+        ("forward", { layer($0).forward($0[0]).output }),
+        ("inverse", { layer($0).inverse($0[0]).output }),
+        ("log-determinant", { layer($0).forward($0[0]).logDeterminant }),
+      ]
+      for (name, body) in bodies {
+        let context = "\(name), n = \(size), m = \(diagonalCount)"
+        let reverse = checkVJP(of: body, at: [x] + parameters)
+        XCTAssertTrue(reverse.passed, "\(context): \(reverse)")
+        let forward = checkJVP(of: body, at: [x] + parameters)
+        XCTAssertTrue(forward.passed, "\(context): \(forward)")
+      }
+    }
+  }
+
   /// A batch of zero samples maps to itself, with an empty log-determinant.
   func testEmptyBatch() {
     var generator = SeededGenerator(seed: 58)
