@@ -43,12 +43,14 @@ final class CirculantDiagonalTests: XCTestCase {
   /// DFT is c = (1, −7, 1, −3)/4, C's first column; |det C| = |−2·i·3·(−i)| = 6.
   func testHandCheckedCirculant() {
     func check<Scalar: TensorScalar>(_: Scalar.Type, tolerance: Scalar) {
-      let diagonal = CirculantDiagonalFactors<Scalar>.Diagonal(sign: .ones(shape: [4]), logMagnitude: .zeros(shape: [4]))
+      let diagonal = CirculantDiagonalFactors<Scalar>.Diagonal(
+        sign: .ones(shape: [4]), logMagnitude: .zeros(shape: [4]))
       let circulant = CirculantDiagonalFactors<Scalar>.Circulant(
         length: 4, sign: Tensor([-1, 1, 1]), logMagnitude: Tensor([Scalar.log(2), 0, Scalar.log(3)]),
         phase: Tensor([Scalar.pi / 2]))
       assertClose(circulant.spectrum, Tensor([[-2, 0], [0, 1], [3, 0]]), absolute: tolerance)
-      let layer = CirculantDiagonalLinear(factors: CirculantDiagonalFactors(diagonals: [diagonal, diagonal], circulants: [circulant]))
+      let layer = CirculantDiagonalLinear(
+        factors: CirculantDiagonalFactors(diagonals: [diagonal, diagonal], circulants: [circulant]))
       let unit = Tensor<Scalar>([[1, 0, 0, 0]])
       let (column, logDeterminant) = layer.forward(unit)
       assertClose(column, Tensor([[0.25, -1.75, 0.25, -0.75]]), absolute: tolerance)
@@ -105,7 +107,8 @@ final class CirculantDiagonalTests: XCTestCase {
         assertIdentical(layer.logAbsoluteDeterminant(), Tensor(0))
         // Row i is (W·eᵢ)ᵀ, so the rows are W's columns.
         let columns = layer.forward(Tensor.identity(size: size)).output
-        assertClose(matmul(columns, columns, transposingB: true), Tensor.identity(size: size), absolute: tolerance, context)
+        assertClose(
+          matmul(columns, columns, transposingB: true), Tensor.identity(size: size), absolute: tolerance, context)
         for circulant in layer.factors.circulants {
           let spectrum = circulant.spectrum
           let modulus = sqrt(square(spectrum).sum(alongAxes: [1]))
@@ -125,7 +128,8 @@ final class CirculantDiagonalTests: XCTestCase {
       func draw(seed: UInt64) -> [Scalar] {
         var seeded = SeededGenerator(seed: seed)
         let factors = CirculantDiagonalLinear<Scalar>(size: 9, diagonalCount: 3, using: &seeded).factors
-        return factors.diagonals.flatMap(\.sign.scalars) + factors.circulants.flatMap { $0.sign.scalars + $0.phase.scalars }
+        return factors.diagonals.flatMap(\.sign.scalars)
+          + factors.circulants.flatMap { $0.sign.scalars + $0.phase.scalars }
       }
       XCTAssertEqual(draw(seed: 60), draw(seed: 60))
       XCTAssertNotEqual(draw(seed: 60), draw(seed: 61))
@@ -169,15 +173,18 @@ final class CirculantDiagonalTests: XCTestCase {
                 .reshaped(to: [2, channels])
             }
             let pixelContext = "\(context), pixel (\(row), \(column))"
-            assertClose(pixelOf(y), linear.forward(pixel.reshaped(to: [2, channels])).output, absolute: tolerance, pixelContext)
-            assertClose(pixelOf(back), linear.inverse(pixel.reshaped(to: [2, channels])).output, absolute: tolerance, pixelContext)
+            let samples = pixel.reshaped(to: [2, channels])
+            assertClose(pixelOf(y), linear.forward(samples).output, absolute: tolerance, pixelContext)
+            assertClose(pixelOf(back), linear.inverse(samples).output, absolute: tolerance, pixelContext)
           }
         }
         let pixels = Scalar(height * width)
         let perPixel = linear.logAbsoluteDeterminant()
         assertClose(logDeterminant, (perPixel * pixels).broadcast(to: [2]), absolute: tolerance, context)
         assertClose(inverseLogDeterminant, (-perPixel * pixels).broadcast(to: [2]), absolute: tolerance, context)
-        assertClose(convolution.logAbsoluteDeterminant(height: height, width: width), perPixel * pixels, absolute: tolerance, context)
+        assertClose(
+          convolution.logAbsoluteDeterminant(height: height, width: width), perPixel * pixels, absolute: tolerance,
+          context)
         assertIdentical(convolution.spectralNormBound(), linear.spectralNormBound())
       }
     }
