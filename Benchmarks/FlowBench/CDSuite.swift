@@ -30,12 +30,25 @@ struct CDSuite: ParsableCommand {
   @Option(help: "Rows per call: pixels of all images (16 images of 16×16 by default).")
   var batch = 4096
 
+  @Option(parsing: .upToNextOption, help: "Which of cd, dense, lu to run (the peers run the same ones).")
+  var implementations: [String] = Self.implementations.map(\.name)
+
+  func validate() throws {
+    let known = Self.implementations.map(\.name)
+    if let unknown = implementations.first(where: { !known.contains($0) }) {
+      throw ValidationError("unknown implementation '\(unknown)'; choose among \(known.joined(separator: ", "))")
+    }
+    if let size = sizes.first(where: { $0 < 1 }) { throw ValidationError("size \(size) is not at least 1") }
+    if batch < 1 { throw ValidationError("batch \(batch) is not at least 1") }
+  }
+
   func run() {
     var report = Report(suite: "cd")
+    // In the order of `Self.implementations`: the first is the table's reference.
+    let chosen = Self.implementations.filter { implementations.contains($0.name) }
     for n in sizes {
       let workload = CDWorkload(n: n, batch: batch, warmups: options.warmups, repetitions: options.repetitions)
-      // The first implementation is the reference of the table's ratios.
-      for implementation in Self.implementations {
+      for implementation in chosen {
         report.rows += implementation.measure(workload)
       }
     }
@@ -43,6 +56,7 @@ struct CDSuite: ParsableCommand {
       Peers.run(
         script: "torch_cd.py",
         arguments: ["--batch", "\(batch)", "--sizes"] + sizes.map(String.init)
+          + ["--implementations"] + chosen.map(\.name)
           + ["--repetitions", "\(options.repetitions)", "--warmups", "\(options.warmups)"],
         python: options.python, into: &report)
     }
@@ -57,7 +71,7 @@ struct CDSuite: ParsableCommand {
   static let circulantDiagonal = LinearImplementation(name: "cd") { workload in
     var generator = SeededGenerator(seed: UInt64(workload.n))
     let layer = CirculantDiagonalLinear<Float>(
-      size: workload.n, factors: 2, initialization: .random, using: &generator)
+      size: workload.n, diagonalCount: 2, initialization: .random, using: &generator)
     return workload.rows(of: layer, implementation: "cd") { $0.logAbsoluteDeterminant() }
   }
 
@@ -96,7 +110,6 @@ struct CDWorkload {
   let lossWeights: Tensor<Float>
 
   init(n: Int, batch: Int, warmups: Int, repetitions: Int) {
-    precondition(n > 0 && batch > 0, "flowbench cd: n = \(n) and batch = \(batch) must be positive")
     self.n = n
     self.warmups = warmups
     self.repetitions = repetitions

@@ -45,13 +45,15 @@ def random_signs(shape):
 
 
 class CirculantDiagonal(torch.nn.Module):
-    """W = D1·C·D2, applied right to left to each row (Feng & Liao, CDFlow, eq. 10, m = 2).
+    """W = D1·C·D2, applied right to left to each row (Feng & Liao, CDFlow, eq. 10, m = 2),
+    parametrised as the Swift layer (CirculantDiagonalFactors.swift) so that
+    no factor can vanish.
 
-    Parametrised so that no factor can vanish: d = sign·exp(logMagnitude)
-    with fixed signs; the circulant's half spectrum ĉ_k = exp(logMagnitude_k)·e^(i·phase_k),
-    k = 0…n/2, with the phases of the real bins (0, and n/2 for even n)
-    masked out and replaced by fixed signs, so W is real. Random
-    initialisation as the Swift layer's: |ĉ| = 1 with random phases, d = ±1.
+    A diagonal is d = sign·exp(logMagnitude), its sign fixed. The circulant is
+    its real-FFT half spectrum, bins k = 0…n/2: ĉ_k = sign_k·exp(logMagnitude_k)·e^(i·φ_k),
+    with φ_0 = 0 and, for even n, φ_(n/2) = 0 (real bins, so W is real) and
+    the (n − 1)/2 other phases trained. Random initialisation as the Swift
+    layer's: d = ±1, |ĉ| = 1, phases uniform in [−π, π), real bins ±1.
     """
 
     def __init__(self, n):
@@ -61,39 +63,42 @@ class CirculantDiagonal(torch.nn.Module):
         self.log_outer = torch.nn.Parameter(torch.zeros(n))
         self.log_inner = torch.nn.Parameter(torch.zeros(n))
         self.log_spectrum = torch.nn.Parameter(torch.zeros(bins))
-        self.phase = torch.nn.Parameter(torch.rand(bins) * 2 * math.pi)
+        self.phase = torch.nn.Parameter((torch.rand((n - 1) // 2) * 2 - 1) * math.pi)
         self.register_buffer("sign_outer", random_signs((n,)))
         self.register_buffer("sign_inner", random_signs((n,)))
-        real_bins = [0] + ([n // 2] if n % 2 == 0 else [])
-        phase_mask = torch.ones(bins)
+        real_bins = [0] + ([n // 2] if n % 2 == 0 and n > 1 else [])
         bin_sign = torch.ones(bins)
         multiplicity = torch.full((bins,), 2.0)
         for k in real_bins:
-            phase_mask[k] = 0
             bin_sign[k] = random_signs(())
             multiplicity[k] = 1
-        self.register_buffer("phase_mask", phase_mask)
         self.register_buffer("bin_sign", bin_sign)
         # Bins with a distinct conjugate partner count twice in Σ_k log|ĉ_k| over all n bins.
         self.register_buffer("multiplicity", multiplicity)
+        self.phase_padding = (1, 1 if n % 2 == 0 and n > 1 else 0)
 
-    def factors(self):
-        outer = self.sign_outer * torch.exp(self.log_outer)
-        inner = self.sign_inner * torch.exp(self.log_inner)
-        spectrum = torch.polar(torch.exp(self.log_spectrum), self.phase * self.phase_mask) * self.bin_sign
+    def factors(self, inverted):
+        """d_outer, ĉ and d_inner, or with `inverted` their reciprocals
+        (1/ĉ = sign·exp(−logMagnitude)·e^(−iφ)), from the parameters."""
+        direction = -1 if inverted else 1
+        outer = self.sign_outer * torch.exp(direction * self.log_outer)
+        inner = self.sign_inner * torch.exp(direction * self.log_inner)
+        phase = torch.nn.functional.pad(self.phase, self.phase_padding)
+        spectrum = torch.polar(torch.exp(direction * self.log_spectrum), direction * phase) * self.bin_sign
         return outer, spectrum, inner
 
     def logdet(self):
         return self.log_outer.sum() + self.log_inner.sum() + (self.multiplicity * self.log_spectrum).sum()
 
     def forward(self, x):
-        outer, spectrum, inner = self.factors()
+        outer, spectrum, inner = self.factors(inverted=False)
         y = torch.fft.irfft(torch.fft.rfft(x * inner, dim=-1) * spectrum, n=self.n, dim=-1) * outer
         return y, self.logdet()
 
     def inverse(self, y):
-        outer, spectrum, inner = self.factors()
-        x = torch.fft.irfft(torch.fft.rfft(y / outer, dim=-1) / spectrum, n=self.n, dim=-1) / inner
+        # W⁻¹ = D2⁻¹·C⁻¹·D1⁻¹: D1⁻¹ first.
+        outer, spectrum, inner = self.factors(inverted=True)
+        x = torch.fft.irfft(torch.fft.rfft(y * outer, dim=-1) * spectrum, n=self.n, dim=-1) * inner
         return x, -self.logdet()
 
 
