@@ -53,6 +53,7 @@ let package = Package(
       name: "flowbench",
       dependencies: [
         "FlowTensor",
+        "FlowLayers",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Benchmarks/FlowBench"),
