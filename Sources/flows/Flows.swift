@@ -8,5 +8,5 @@ struct Flows: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "flows",
     abstract: "Train, evaluate and sample normalizing flows.",
-    subcommands: [Demo.self, Inspect.self])
+    subcommands: [Demo.self, Tour.self, Inspect.self])
 }
