@@ -42,13 +42,15 @@ struct StridedLayout {
   /// The number of inner loops (the product of all but the last axis).
   @inlinable var outerCount: Int { shape.dropLast().reduce(1, *) }
 
-  /// The starting offset of operand `operand` for inner loop number `row`.
+  /// The starting offset of operand `operand` for inner loop number `row`,
+  /// where a "row" spans the last `trailingAxes` axes (1: one inner loop;
+  /// 2: a block of inner loops along the last two axes).
   @inlinable
-  func offset(ofRow row: Int, operand: Int) -> Int {
+  func offset(ofRow row: Int, operand: Int, trailingAxes: Int = 1) -> Int {
     var remainder = row
     var offset = 0
     let operandStrides = strides[operand]
-    var axis = shape.count - 2
+    var axis = shape.count - 1 - trailingAxes
     while axis >= 0 {
       let size = shape[axis]
       offset += (remainder % size) * operandStrides[axis]

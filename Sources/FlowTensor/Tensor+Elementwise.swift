@@ -57,15 +57,24 @@ extension Tensor {
       }
       return result
     }
+    guard count > 0 else { return result }
     let layout = StridedLayout(
       shape: shape,
       strides: [Shape.broadcastStrides(of: lhs.shape, to: shape), Shape.broadcastStrides(of: rhs.shape, to: shape)])
     let inner = layout.innerCount
-    let grain = max(1, Parallel.elementwiseGrain / max(inner, 1))
-    Parallel.forEachRange(count: layout.outerCount, grain: grain) { rows in
+    let last = layout.shape.count - 1
+    // A short inner loop (a trailing pair of (real, imaginary) parts, say)
+    // would pay the row setup for every couple of scalars: iterate blocks
+    // of the last two axes instead.
+    let middle = inner < 32 && last >= 1 ? layout.shape[last - 1] : 1
+    let blockSize = inner * middle
+    let grain = max(1, Parallel.elementwiseGrain / max(blockSize, 1))
+    Parallel.forEachRange(count: layout.outerCount / middle, grain: grain) { rows in
       kernel(BinaryChunk(
-        lhs: a, rhs: b, destination: out, strideA: layout.strides[0][layout.shape.count - 1],
-        strideB: layout.strides[1][layout.shape.count - 1], innerCount: inner, rows: rows, layout: layout))
+        lhs: a, rhs: b, destination: out, strideA: layout.strides[0][last],
+        strideB: layout.strides[1][last], innerCount: inner, rows: rows, layout: layout,
+        middleCount: middle, middleStrideA: middle > 1 ? layout.strides[0][last - 1] : 0,
+        middleStrideB: middle > 1 ? layout.strides[1][last - 1] : 0))
     }
     return result
   }
@@ -132,10 +141,17 @@ struct BinaryChunk<Scalar> {
   @usableFromInline let rows: Range<Int>
   @usableFromInline let layout: StridedLayout?
 
+  /// Inner loops per row (block mode when above 1), and the operands'
+  /// strides between them.
+  @usableFromInline let middleCount: Int
+  @usableFromInline let middleStrideA: Int
+  @usableFromInline let middleStrideB: Int
+
   @inlinable
   init(
     lhs: UnsafePointer<Scalar>, rhs: UnsafePointer<Scalar>, destination: UnsafeMutablePointer<Scalar>,
-    strideA: Int, strideB: Int, innerCount: Int, rows: Range<Int>, layout: StridedLayout?
+    strideA: Int, strideB: Int, innerCount: Int, rows: Range<Int>, layout: StridedLayout?,
+    middleCount: Int = 1, middleStrideA: Int = 0, middleStrideB: Int = 0
   ) {
     self.lhs = lhs
     self.rhs = rhs
@@ -145,12 +161,31 @@ struct BinaryChunk<Scalar> {
     self.innerCount = innerCount
     self.rows = rows
     self.layout = layout
+    self.middleCount = middleCount
+    self.middleStrideA = middleStrideA
+    self.middleStrideB = middleStrideB
   }
 
   /// Writes `combine(lhs, rhs)` for every scalar of the chunk.
   @inline(__always) @usableFromInline
   func apply(_ combine: (Scalar, Scalar) -> Scalar) {
     let inner = innerCount
+    if middleCount > 1, let layout {
+      // Block mode: each row is `middleCount` short inner loops.
+      let (middle, sa, sb, ma, mb) = (middleCount, strideA, strideB, middleStrideA, middleStrideB)
+      for block in rows {
+        let a = lhs + layout.offset(ofRow: block, operand: 0, trailingAxes: 2)
+        let b = rhs + layout.offset(ofRow: block, operand: 1, trailingAxes: 2)
+        var out = destination + block * middle * inner
+        for i in 0..<middle {
+          let rowA = a + i * ma
+          let rowB = b + i * mb
+          for j in 0..<inner { out[j] = combine(rowA[j * sa], rowB[j * sb]) }
+          out += inner
+        }
+      }
+      return
+    }
     for row in rows {
       let a = layout.map { lhs + $0.offset(ofRow: row, operand: 0) } ?? lhs
       let b = layout.map { rhs + $0.offset(ofRow: row, operand: 1) } ?? rhs

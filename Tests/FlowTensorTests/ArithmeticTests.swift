@@ -58,4 +58,39 @@ final class ArithmeticTests: XCTestCase {
     check(Float.self)
     check(Double.self)
   }
+
+  /// Broadcasts whose last axis is short (pairs of real and imaginary
+  /// parts) run in blocks of the last two axes; they must agree with a
+  /// plain loop, including across the blocks split between threads.
+  func testShortInnerAxisBroadcastsAgreeWithLoop() {
+    func check<Scalar: TensorScalar>(_: Scalar.Type) {
+      var generator = SeededGenerator(seed: 6)
+      let a = Tensor<Scalar>.randomNormal(shape: [700, 49, 2], using: &generator)
+      let b = Tensor<Scalar>.randomNormal(shape: [49, 1], using: &generator)
+      let c = Tensor<Scalar>.randomNormal(shape: [2], using: &generator)
+      let av = a.scalars, bv = b.scalars, cv = c.scalars
+      var expectedProduct = [Scalar]()
+      var expectedSum = [Scalar]()
+      for i in 0..<700 {
+        for k in 0..<49 {
+          for p in 0..<2 {
+            let value = av[(i * 49 + k) * 2 + p]
+            expectedProduct.append(value * bv[k])
+            expectedSum.append(value + cv[p])
+          }
+        }
+      }
+      XCTAssertEqual((a * b).scalars, expectedProduct)
+      XCTAssertEqual((a + c).scalars, expectedSum)
+      // The transposed pairing: [2, 49] against [700, 1, 49].
+      let d = Tensor<Scalar>.randomNormal(shape: [700, 1, 3], using: &generator)
+      let e = Tensor<Scalar>.randomNormal(shape: [5, 3], using: &generator)
+      let dv = d.scalars, ev = e.scalars
+      var expected = [Scalar]()
+      for i in 0..<700 { for j in 0..<5 { for k in 0..<3 { expected.append(dv[i * 3 + k] - ev[j * 3 + k]) } } }
+      XCTAssertEqual((d - e).scalars, expected)
+    }
+    check(Float.self)
+    check(Double.self)
+  }
 }
