@@ -1,10 +1,10 @@
 import FlowTensor
 
 // The products W·x and W⁻¹·y on rows of features, the only place where the
-// circulant-diagonal layers touch their inputs. Both compose FlowTensor's
-// differentiable ops, so derivatives come for free; each is one function
-// so that a fused kernel (the FFTs, spectral products and diagonal
-// scalings of all factors in one sweep) can replace it later.
+// circulant-diagonal layers touch their inputs. Both run FlowTensor's fused
+// `circulantDiagonalProduct` (every factor applied to a block of rows while
+// it is in cache, FFTs through FFTW, derivatives analytic); the factors are
+// assembled from the parameters with differentiable ops, O(m·n).
 
 extension CirculantDiagonalFactors {
   /// W·x for every row x of `x`: D_m first, then C_{m−1}, D_{m−1}, …, C₁, D₁.
@@ -14,12 +14,9 @@ extension CirculantDiagonalFactors {
   /// - Complexity: O(rows·m·n log n).
   func transformRows(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     guard x.scalarCount > 0 else { return x }
-    var y = x * diagonals[diagonals.count - 1].entries
-    for index in circulants.indices.reversed() {
-      y = circulants[index].multiplyingRows(y, inverted: false)
-      y = y * diagonals[index].entries
-    }
-    return y
+    return circulantDiagonalProduct(
+      x, diagonals: stacked(diagonals.map(\.entries)),
+      spectra: stackedSpectra(circulants.map { $0.spectrumParts(inverted: false) }))
   }
 
   /// W⁻¹·y = D_m⁻¹·C_{m−1}⁻¹·…·C₁⁻¹·D₁⁻¹·y for every row y of `y`: D₁⁻¹ first.
@@ -29,28 +26,22 @@ extension CirculantDiagonalFactors {
   /// - Complexity: O(rows·m·n log n).
   func inverseTransformRows(_ y: Tensor<Scalar>) -> Tensor<Scalar> {
     guard y.scalarCount > 0 else { return y }
-    var x = y * diagonals[0].inverseEntries
-    for index in circulants.indices {
-      x = circulants[index].multiplyingRows(x, inverted: true)
-      x = x * diagonals[index + 1].inverseEntries
-    }
-    return x
+    return circulantDiagonalProduct(
+      y, diagonals: stacked(diagonals.reversed().map(\.inverseEntries)),
+      spectra: stackedSpectra(circulants.reversed().map { $0.spectrumParts(inverted: true) }))
   }
-}
 
-extension CirculantDiagonalFactors.Circulant {
-  /// C·x = irfft(ĉ ⊙ rfft(x)) for every row x of `x` (the convolution
-  /// theorem, CDFlow Eq. 11), or with `inverted` C⁻¹·x = irfft(rfft(x) / ĉ).
-  /// - Parameters:
-  ///   - x: `[rows, n]`, rows ≥ 1.
-  /// - Returns: `[rows, n]`.
-  func multiplyingRows(_ x: Tensor<Scalar>, inverted: Bool) -> Tensor<Scalar> {
-    let (real, imaginary) = spectrumParts(inverted: inverted)
-    let bins = rfft(x)  // [rows, n/2 + 1, 2]
-    // (a + ib)(p + iq) = (ap − bq) + i(bp + aq): the pairs times p, plus
-    // the swapped pairs (b, a) times (−q, q).
-    let swapped = bins.reversed(alongAxes: [-1])
-    let product = bins * real + swapped * (imaginary * Tensor<Scalar>([-1, 1]))
-    return irfft(product, length: length)
+  /// Rows `[n]` stacked into `[count, n]`.
+  private func stacked(_ rows: [Tensor<Scalar>]) -> Tensor<Scalar> {
+    Tensor(concatenating: rows.map { $0.expandingShape(at: 0) }, alongAxis: 0)
+  }
+
+  /// Half spectra as (real, imaginary) parts `[n/2 + 1, 1]` each, stacked
+  /// into `[count, n/2 + 1, 2]` (`[0, n/2 + 1, 2]` for none).
+  private func stackedSpectra(_ parts: [(real: Tensor<Scalar>, imaginary: Tensor<Scalar>)]) -> Tensor<Scalar> {
+    guard !parts.isEmpty else { return Tensor.zeros(shape: [0, size / 2 + 1, 2]) }
+    return Tensor(
+      concatenating: parts.map { Tensor(concatenating: [$0.real, $0.imaginary], alongAxis: 1).expandingShape(at: 0) },
+      alongAxis: 0)
   }
 }
