@@ -43,6 +43,7 @@ struct CDSuite: ParsableCommand {
   }
 
   func run() {
+    options.configure()
     var report = Report(suite: "cd")
     // In the order of `Self.implementations`: the first is the table's reference.
     let chosen = Self.implementations.filter { implementations.contains($0.name) }

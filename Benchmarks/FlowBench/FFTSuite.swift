@@ -15,6 +15,7 @@ struct FFTSuite: ParsableCommand {
   var batch = 4096
 
   func run() {
+    options.configure()
     var report = Report(suite: "fft")
     report.rows += rows(Float.self) + rows(Double.self)
     if options.peers {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowTensor
 
 /// `flowbench SUITE`: release-build benchmarks that report medians, with
 /// peers (numpy, PyTorch) run in the same invocation for ratios.
@@ -29,4 +30,12 @@ struct SuiteOptions: ParsableArguments {
 
   @Option(help: "Untimed warm-up repetitions per case.")
   var warmups = 3
+
+  @Flag(help: "Plan FFTs with FFTW_MEASURE (slower planning, once per size) instead of FFTW_ESTIMATE.")
+  var measuredPlans = false
+
+  /// Applies the options that configure the library.
+  func configure() {
+    if measuredPlans { FFTPlanCache.shared.planningRigor = .measure }
+  }
 }
