@@ -40,14 +40,19 @@ public func circulantDiagonalProduct<Scalar: TensorScalar>(
   precondition(
     spectra.shape == [m - 1, n / 2 + 1, 2],
     "circulantDiagonalProduct: spectra \(spectra.shape) must be [\(m - 1), \(n / 2 + 1), 2] for diagonals \(diagonals.shape)")
-  let value = CirculantDiagonalKernel.product(x, diagonals: diagonals, spectra: spectra)
-  guard x.autodiff != nil || diagonals.autodiff != nil || spectra.autodiff != nil else { return value }
+  guard x.autodiff != nil || diagonals.autodiff != nil || spectra.autodiff != nil else {
+    return CirculantDiagonalKernel.product(x, diagonals: diagonals, spectra: spectra).value
+  }
+  // Keep what the pullback reads (each circulant's input spectrum and
+  // output) when a backward pass may come, instead of recomputing it there.
+  let keep = Recording.isActive && (x.requiresGradient || diagonals.requiresGradient || spectra.requiresGradient)
+  let (value, saved) = CirculantDiagonalKernel.product(x, diagonals: diagonals, spectra: spectra, keeping: keep)
   let (plainX, plainDiagonals, plainSpectra) = (x.detached, diagonals.detached, spectra.detached)
   return value.derived(
     from: [x, diagonals, spectra], operation: "circulantDiagonalProduct",
     pullback: { cotangent in
       let (gradientX, gradientDiagonals, gradientSpectra) = CirculantDiagonalKernel.pullback(
-        cotangent, x: plainX, diagonals: plainDiagonals, spectra: plainSpectra)
+        cotangent, x: plainX, diagonals: plainDiagonals, spectra: plainSpectra, saved: saved)
       return [gradientX, gradientDiagonals, gradientSpectra]
     },
     tangent: { inputs, output, tangents in
@@ -106,20 +111,33 @@ func circulantDiagonalTangent<Scalar: TensorScalar>(
 
 /// The fused loops, on raw buffers; FFTs through cached FFTW plans.
 enum CirculantDiagonalKernel {
-  /// W·x for every row.
+  /// What the forward pass keeps for the pullback: per circulant, the
+  /// spectrum entering it (`[m−1, rows, n/2+1, 2]`) and its output (`[m−1, rows, n]`).
+  struct Saved<Scalar: TensorScalar> {
+    let spectra: TensorStorage<Scalar>
+    let activations: TensorStorage<Scalar>
+  }
+
+  /// W·x for every row, and, when `keeping`, what the pullback reads.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   static func product<Scalar: TensorScalar>(
-    _ x: Tensor<Scalar>, diagonals: Tensor<Scalar>, spectra: Tensor<Scalar>
-  ) -> Tensor<Scalar> {
-    let (rows, n) = (x.shape[0], x.shape[1])
+    _ x: Tensor<Scalar>, diagonals: Tensor<Scalar>, spectra: Tensor<Scalar>, keeping: Bool = false
+  ) -> (value: Tensor<Scalar>, saved: Saved<Scalar>?) {
+    let (rows, n, m) = (x.shape[0], x.shape[1], diagonals.shape[0])
     let result = Tensor<Scalar>(uninitializedShape: [rows, n])
-    guard rows > 0, n > 0 else { return result }
+    guard rows > 0, n > 0 else { return (result, nil) }
+    let saved =
+      keeping
+      ? Saved(
+        spectra: TensorStorage<Scalar>.make(uninitializedCount: (m - 1) * rows * 2 * (n / 2 + 1)),
+        activations: TensorStorage<Scalar>.make(uninitializedCount: (m - 1) * rows * n)) : nil
     run(
-      rows: rows, n: n, m: diagonals.shape[0], x: x.storage.base, diagonals: diagonals.storage.base,
-      spectra: spectra.storage.base, output: result.storage.base, spectraStore: nil, activationStore: nil)
+      rows: rows, n: n, m: m, x: x.storage.base, diagonals: diagonals.storage.base,
+      spectra: spectra.storage.base, output: result.storage.base, spectraStore: saved?.spectra.base,
+      activationStore: saved?.activations.base)
     withExtendedLifetime((x, diagonals, spectra)) {}
-    return result
+    return (result, saved)
   }
 
   /// The forward pipeline on rows; optionally keeps, per circulant j, the
@@ -164,7 +182,8 @@ enum CirculantDiagonalKernel {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   static func pullback<Scalar: TensorScalar>(
-    _ g: Tensor<Scalar>, x: Tensor<Scalar>, diagonals: Tensor<Scalar>, spectra: Tensor<Scalar>
+    _ g: Tensor<Scalar>, x: Tensor<Scalar>, diagonals: Tensor<Scalar>, spectra: Tensor<Scalar>,
+    saved: Saved<Scalar>?
   ) -> (Tensor<Scalar>, Tensor<Scalar>, Tensor<Scalar>) {
     let (rows, n, m) = (x.shape[0], x.shape[1], diagonals.shape[0])
     let bins = n / 2 + 1
@@ -173,14 +192,13 @@ enum CirculantDiagonalKernel {
     let gradientSpectra = Tensor<Scalar>.zeros(shape: spectra.shape)
     let gradientX = Tensor<Scalar>(uninitializedShape: x.shape)
     guard rows > 0, n > 0 else { return (gradientX, gradientDiagonals, gradientSpectra) }
-    // The forward pass again, keeping what the pullback reads.
-    let spectraStore = TensorStorage<Scalar>.make(uninitializedCount: Swift.max(m - 1, 0) * rows * complexRow)
-    let activationStore = TensorStorage<Scalar>.make(uninitializedCount: Swift.max(m - 1, 0) * rows * n)
-    let forwardOutput = TensorStorage<Scalar>.make(uninitializedCount: rows * n)
     let (xBase, dBase, cBase) = (x.storage.base, diagonals.storage.base, spectra.storage.base)
-    run(
-      rows: rows, n: n, m: m, x: xBase, diagonals: dBase, spectra: cBase, output: forwardOutput.base,
-      spectraStore: spectraStore.base, activationStore: activationStore.base)
+    // What the forward pass kept, or the forward pass again when it did not
+    // (a pullback of a product computed while recording was paused).
+    let kept =
+      saved
+      ?? product(x, diagonals: diagonals, spectra: spectra, keeping: true).saved!
+    let (spectraStore, activationStore) = (kept.spectra, kept.activations)
     let scratch = TensorStorage<Scalar>.make(uninitializedCount: rows * complexRow)
     let gv = gradientX.storage.base  // the running cotangent, finally x's
     gv.update(from: g.storage.base, count: rows * n)
@@ -239,7 +257,7 @@ enum CirculantDiagonalKernel {
         cOut[j * complexRow + 2 * k + 1] *= weight * inverseLength
       }
     }
-    withExtendedLifetime((x, diagonals, spectra, g, spectraStore, activationStore, forwardOutput, scratch)) {}
+    withExtendedLifetime((x, diagonals, spectra, g, spectraStore, activationStore, scratch)) {}
     return (gradientX, gradientDiagonals, gradientSpectra)
   }
 
