@@ -127,6 +127,9 @@ public struct CirculantDiagonalFactors<Scalar: TensorScalar>: Layer {
       self.sign = sign
       self.logMagnitude = logMagnitude
       self.phase = phase
+      // Built once: this module's generic code is not specialised, so a
+      // per-call loop over the bins cost more than the rest of the log-det.
+      binMultiplicity = Tensor(shape: [bins], scalars: (0..<bins).map { k in k == 0 || 2 * k == length ? 1 : 2 })
     }
 
     /// The number of stored bins, n/2 + 1.
@@ -161,11 +164,7 @@ public struct CirculantDiagonalFactors<Scalar: TensorScalar>: Layer {
     /// How often each stored bin's log-magnitude enters log|det C|,
     /// `[n/2 + 1]`: 1 for the DC bin and, for even n, the Nyquist bin; 2
     /// for the others, which stand for themselves and their conjugates.
-    var binMultiplicity: Tensor<Scalar> {
-      Tensor(shape: [binCount], scalars: (0..<binCount).map { k in
-        k == 0 || 2 * k == length ? 1 : 2
-      })
-    }
+    let binMultiplicity: Tensor<Scalar>
 
     /// log|det C| = Σ_k log|ĉ_k| over all n bins, rank 0; differentiable.
     /// - Complexity: O(n).
