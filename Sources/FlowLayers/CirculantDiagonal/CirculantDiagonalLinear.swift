@@ -63,6 +63,8 @@ public struct CirculantDiagonalLinear<Scalar: TensorScalar>: Bijector {
 
   /// log|det W|, rank 0; see ``CirculantDiagonalFactors/logAbsoluteDeterminant()``.
   /// - Complexity: O(mn).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func logAbsoluteDeterminant() -> Tensor<Scalar> {
     factors.logAbsoluteDeterminant()
   }

@@ -1,0 +1,55 @@
+/// Σᵢ Σₖ wᵢ[k]·xᵢ[k] over several tensors, as one op.
+///
+/// For quantities like a layer's log-determinant that add up many small
+/// parameter tensors: one graph node instead of a sum, a product and an
+/// addition per tensor, which matters when the whole computation is a few
+/// hundred scalars (CDFlow's log|det W| is O(m·n) and input-independent).
+///
+/// - Parameters:
+///   - tensors: any shapes.
+///   - weights: one per tensor, of that tensor's shape, or `nil` for all ones.
+///     Weights are constants: no gradient flows to them.
+/// - Returns: a rank-0 tensor.
+/// - Complexity: O(total scalars).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func weightedSum<Scalar: TensorScalar>(_ tensors: [Tensor<Scalar>], weights: [Tensor<Scalar>?]) -> Tensor<Scalar> {
+  precondition(
+    tensors.count == weights.count,
+    "weightedSum: \(tensors.count) tensors but \(weights.count) weights")
+  var total: Scalar = 0
+  for (tensor, weight) in zip(tensors, weights) {
+    if let weight {
+      precondition(
+        weight.shape == tensor.shape, "weightedSum: weights \(weight.shape) for a tensor of shape \(tensor.shape)")
+      let (x, w) = (tensor.storage.base, weight.storage.base)
+      for index in 0..<tensor.scalarCount { total += x[index] * w[index] }
+    } else {
+      let x = tensor.storage.base
+      for index in 0..<tensor.scalarCount { total += x[index] }
+    }
+  }
+  withExtendedLifetime((tensors, weights)) {}
+  let value = Tensor(total)
+  guard tensors.contains(where: { $0.autodiff != nil }) else { return value }
+  let plainWeights = weights.map { $0?.detached }
+  let shapes = tensors.map(\.shape)
+  return value.derived(
+    from: tensors, operation: "weightedSum",
+    pullback: { cotangent in
+      zip(shapes, plainWeights).map { shape, weight in
+        weight.map { $0 * cotangent } ?? cotangent.broadcast(to: shape)
+      }
+    },
+    tangent: { inputs, output, tangents in
+      var result: Tensor<Scalar>? = nil
+      for (index, tangent) in tangents.enumerated() {
+        guard let tangent else { continue }
+        let batchRank = tangent.rank - inputs[index].rank
+        let weighted = plainWeights[index].map { tangent * $0 } ?? tangent
+        let term = weighted.rank == batchRank ? weighted : weighted.sum(alongAxes: Array(batchRank..<weighted.rank))
+        result = result.map { $0 + term } ?? term
+      }
+      return result!
+    })
+}
