@@ -157,9 +157,12 @@ enum CirculantDiagonalKernel {
       let y = output + block.lowerBound * n
       let z = scratch.base + block.lowerBound * complexRow
       let last = diagonals + (m - 1) * n
+      // Per-row pointers keep index arithmetic out of the inner loops
+      // (Swift's overflow checks there stop vectorisation).
       for row in 0..<count {
         let source = x + (block.lowerBound + row) * n
-        for i in 0..<n { y[row * n + i] = source[i] * last[i] }
+        let target = y + row * n
+        for i in 0..<n { target[i] = source[i] * last[i] }
       }
       for j in stride(from: m - 2, through: 0, by: -1) {
         transform(.realToComplex, n: n, count: count, input: y, output: z)
@@ -172,7 +175,10 @@ enum CirculantDiagonalKernel {
           (activationStore + (j * rows + block.lowerBound) * n).update(from: y, count: count * n)
         }
         let diagonal = diagonals + j * n
-        for row in 0..<count { for i in 0..<n { y[row * n + i] *= diagonal[i] } }
+        for row in 0..<count {
+          let target = y + row * n
+          for i in 0..<n { target[i] *= diagonal[i] }
+        }
       }
     }
     withExtendedLifetime(scratch) {}
@@ -216,32 +222,44 @@ enum CirculantDiagonalKernel {
       for j in 0..<(m - 1) {
         let activation = activationStore.base + (j * rows + block.lowerBound) * n
         let diagonal = dBase + j * n
-        for row in 0..<count {
-          for i in 0..<n {
-            partialDiagonals[j * n + i] += v[row * n + i] * activation[row * n + i]
-            v[row * n + i] *= diagonal[i]
+        partialDiagonals.withUnsafeMutableBufferPointer { partial in
+          let sums = partial.baseAddress! + j * n
+          for row in 0..<count {
+            let (cotangent, input) = (v + row * n, activation + row * n)
+            for i in 0..<n {
+              sums[i] += cotangent[i] * input[i]
+              cotangent[i] *= diagonal[i]
+            }
           }
         }
         transform(.realToComplex, n: n, count: count, input: v, output: z)
         // ĉ̄ += (w_k / n)·Σ conj(V)·Ĝ.
         let entering = spectraStore.base + (j * rows + block.lowerBound) * complexRow
-        for row in 0..<count {
-          for k in 0..<bins {
-            let (a, b) = (entering[row * complexRow + 2 * k], entering[row * complexRow + 2 * k + 1])
-            let (p, q) = (z[row * complexRow + 2 * k], z[row * complexRow + 2 * k + 1])
-            partialSpectra[j * complexRow + 2 * k] += a * p + b * q
-            partialSpectra[j * complexRow + 2 * k + 1] += a * q - b * p
+        partialSpectra.withUnsafeMutableBufferPointer { partial in
+          let sums = partial.baseAddress! + j * complexRow
+          for row in 0..<count {
+            let (spectrum, cotangent) = (entering + row * complexRow, z + row * complexRow)
+            for k in 0..<bins {
+              let (real, imaginary) = (k &* 2, k &* 2 &+ 1)
+              let (a, b) = (spectrum[real], spectrum[imaginary])
+              let (p, q) = (cotangent[real], cotangent[imaginary])
+              sums[real] += a * p + b * q
+              sums[imaginary] += a * q - b * p
+            }
           }
         }
         multiplySpectra(z, rows: count, n: n, by: cBase + j * complexRow, conjugate: true, scale: inverseLength)
         transform(.complexToReal, n: n, count: count, input: z, output: v)
       }
       let lastDiagonal = dBase + (m - 1) * n
-      for row in 0..<count {
-        let source = xBase + (block.lowerBound + row) * n
-        for i in 0..<n {
-          partialDiagonals[(m - 1) * n + i] += v[row * n + i] * source[i]
-          v[row * n + i] *= lastDiagonal[i]
+      partialDiagonals.withUnsafeMutableBufferPointer { partial in
+        let sums = partial.baseAddress! + (m - 1) * n
+        for row in 0..<count {
+          let (source, cotangent) = (xBase + (block.lowerBound + row) * n, v + row * n)
+          for i in 0..<n {
+            sums[i] += cotangent[i] * source[i]
+            cotangent[i] *= lastDiagonal[i]
+          }
         }
       }
       lock.withLock {
@@ -274,10 +292,13 @@ enum CirculantDiagonalKernel {
     for row in 0..<rows {
       let entry = z + row * complexRow
       for k in 0..<bins {
-        let (a, b) = (entry[2 * k], entry[2 * k + 1])
-        let (p, q) = (spectrum[2 * k] * scale, sign * spectrum[2 * k + 1] * scale)
-        entry[2 * k] = a * p - b * q
-        entry[2 * k + 1] = a * q + b * p
+        // Wrapping index arithmetic: k < n/2 + 1 cannot overflow, and a
+        // checked multiply here stops vectorisation.
+        let (real, imaginary) = (k &* 2, k &* 2 &+ 1)
+        let (a, b) = (entry[real], entry[imaginary])
+        let (p, q) = (spectrum[real] * scale, sign * spectrum[imaginary] * scale)
+        entry[real] = a * p - b * q
+        entry[imaginary] = a * q + b * p
       }
       entry[1] = 0
       if n % 2 == 0 { entry[2 * (bins - 1) + 1] = 0 }
