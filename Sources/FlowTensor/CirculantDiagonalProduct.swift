@@ -315,16 +315,27 @@ enum CirculantDiagonalKernel {
     plan.execute(input: input, output: output)
   }
 
-  /// Calls `body` on row blocks split across cores, each block starting at
-  /// a 64-byte-aligned row of both the real and the complex buffers.
+  /// Bytes of real data a tile of rows should hold: small enough that the
+  /// tile's real and complex buffers stay in the per-core L2 cache while it
+  /// passes through every stage.
+  static let tileBytes = 1 << 17
+
+  /// Calls `body` on tiles of rows, split across cores: each tile starts
+  /// at a 64-byte-aligned row of both the real and the complex buffers and
+  /// holds about ``tileBytes`` of real data, so every stage of the pipeline
+  /// finds it in cache.
   @inline(__always)
   static func forEachRowBlock<Scalar>(rows: Int, n: Int, _: Scalar.Type, _ body: (Range<Int>) -> Void) {
     let unit = FFTDriver.lcm(
       FFTDriver.alignedRowBlock(rowScalars: n, Scalar.self),
       FFTDriver.alignedRowBlock(rowScalars: 2 * (n / 2 + 1), Scalar.self))
-    let units = (rows + unit - 1) / unit
-    Parallel.forEachRange(count: units, grain: Swift.max(1, FFTDriver.grain / (unit * n))) { range in
-      body((unit * range.lowerBound)..<Swift.min(rows, unit * range.upperBound))
+    let tileUnits = Swift.max(1, tileBytes / (unit * n * MemoryLayout<Scalar>.stride))
+    let tiles = (rows + unit * tileUnits - 1) / (unit * tileUnits)
+    let tileRows = unit * tileUnits
+    Parallel.forEachRange(count: tiles, grain: Swift.max(1, FFTDriver.grain / (tileRows * n))) { range in
+      for tile in range {
+        body((tile * tileRows)..<Swift.min(rows, (tile + 1) * tileRows))
+      }
     }
   }
 }
