@@ -14,17 +14,34 @@ struct Timing {
   var maximum: Double { seconds.max() ?? .nan }
 }
 
-/// Runs `body` `warmups` times untimed, then `repetitions` times timed.
+/// Runs `body` `warmups` times untimed, then `repetitions` timed samples.
+///
+/// A body faster than ``minimumSampleSeconds`` runs several times per
+/// sample and each sample is divided by that count, so that the clock's own
+/// cost (two readings, tens of nanoseconds) is not charged to a
+/// sub-microsecond op.
 func measure(warmups: Int, repetitions: Int, _ body: () -> Void) -> Timing {
   for _ in 0..<warmups { body() }
+  var callsPerSample = 1
+  let first = clockSeconds(body)
+  if first < minimumSampleSeconds {
+    callsPerSample = Int((minimumSampleSeconds / Swift.max(first, 1e-9)).rounded(.up))
+  }
   var seconds: [Double] = []
   seconds.reserveCapacity(repetitions)
   for _ in 0..<repetitions {
-    let start = DispatchTime.now().uptimeNanoseconds
-    body()
-    seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+    seconds.append(clockSeconds { for _ in 0..<callsPerSample { body() } } / Double(callsPerSample))
   }
   return Timing(seconds: seconds)
+}
+
+/// The shortest timed sample: shorter bodies are repeated within one.
+let minimumSampleSeconds = 50e-6
+
+private func clockSeconds(_ body: () -> Void) -> Double {
+  let start = DispatchTime.now().uptimeNanoseconds
+  body()
+  return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
 }
 
 /// Keeps a value alive so the optimiser cannot drop the work that made it.
