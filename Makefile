@@ -57,6 +57,7 @@ bench: deps peers-deps peers-torch
 	.build/release/flowbench fft --peers --python $(PYTHON)
 	.build/release/flowbench elementwise --peers --python $(PYTHON)
 	.build/release/flowbench autodiff --peers --python $(PEERS_VENV)/bin/python
+	.build/release/flowbench cd --peers --python $(PEERS_VENV)/bin/python --measured-plans
 
 clean:
 	rm -rf .build
