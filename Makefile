@@ -5,11 +5,12 @@
 #   make bench   release-build benchmarks with numpy and PyTorch peers
 #
 # Each target installs the Debian packages it needs (apt-get, through sudo
-# when not root), so a fresh Debian or Ubuntu machine with Swift suffices.
+# when not root), so a fresh Debian or Ubuntu machine with Swift suffices;
+# dataset-fashion-mnist (30 MB) provides the image data.
 
 SWIFT ?= swift
 PYTHON ?= python3
-SYSTEM_PACKAGES = libopenblas-dev liblapack-dev libfftw3-dev zlib1g-dev pkg-config
+SYSTEM_PACKAGES = libopenblas-dev liblapack-dev libfftw3-dev zlib1g-dev pkg-config dataset-fashion-mnist
 SUDO = $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 TEST_VENV = .venv-test

@@ -70,7 +70,7 @@ let package = Package(
     // Makes one programming mistake per run, for the precondition-message tests.
     .executableTarget(name: "PreconditionProbe", dependencies: ["FlowTensor"], path: "Tests/PreconditionProbe"),
     .testTarget(name: "FlowLayersTests", dependencies: ["FlowLayers", "_TestSupport"]),
-    .testTarget(name: "FlowModelsTests", dependencies: ["FlowModels", "_TestSupport"]),
+    .testTarget(name: "FlowModelsTests", dependencies: ["FlowModels", "_TestSupport"], exclude: ["Fixtures"]),
   ],
   // Kernels hand raw buffer pointers to worker threads in disjoint ranges;
   // Swift 5 mode keeps strict-concurrency checking as warnings for that.
