@@ -115,6 +115,15 @@ final class BatchingTests: XCTestCase {
       seen += labels
     }
     XCTAssertEqual(seen.sorted(), Array(0..<10))
+
+    var twin = BatchSampler(count: dataset.count, batchSize: 3, seed: 5, dropLast: false)
+    var reference = twin
+    let (images, labels) = dataset.nextBatch(from: &twin, as: Scalar.self)
+    let expected = dataset.batch(reference.next(), as: Scalar.self)
+    XCTAssertEqual(images.shape, expected.images.shape)
+    XCTAssertEqual(images.scalars, expected.images.scalars)
+    XCTAssertEqual(labels, expected.labels)
+    XCTAssertEqual(twin, reference)
   }
 
   func testSampledBatchesAreImageTensorsInFloatAndDouble() {

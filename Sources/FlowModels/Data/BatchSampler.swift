@@ -172,3 +172,23 @@ extension SeededGenerator {
     return product.high
   }
 }
+
+extension ImageDataset {
+  /// The next mini-batch of `sampler` as a tensor of raw pixel values
+  /// 0…255; advances the sampler.
+  ///
+  /// - Parameters:
+  ///   - sampler: a sampler over this dataset. Precondition:
+  ///     `sampler.count == count`.
+  ///   - scalarType: the tensor's scalar type.
+  /// - Returns: `images`: `[batch, 1, rows, columns]`; `labels`: one per
+  ///   image.
+  /// - Complexity: O(batchSize × imageSize), plus O(count) per new epoch.
+  public func nextBatch<Scalar: TensorScalar>(
+    from sampler: inout BatchSampler, as scalarType: Scalar.Type = Scalar.self
+  ) -> (images: Tensor<Scalar>, labels: [Int]) {
+    precondition(sampler.count == count,
+      "ImageDataset.nextBatch: the sampler covers \(sampler.count) items, the dataset holds \(count)")
+    return batch(sampler.next(), as: Scalar.self)
+  }
+}
