@@ -78,6 +78,11 @@ extension TrainingCurve {
     }
 
     svg += "<g class=\"legend\">\n"
+    if !series.isEmpty {
+      // A white backing keeps the names readable where a line passes under them.
+      let legendHeight = format(Double(series.count) * 18 + 8)
+      svg += "<rect x=\"\(format(right - 188))\" y=\"\(format(top + 1))\" width=\"186\" height=\"\(legendHeight)\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#c0c0c0\"/>\n"
+    }
     for (index, line) in series.enumerated() {
       let color = TrainingCurve.palette[index % TrainingCurve.palette.count]
       let rowY = top + 14 + Double(index) * 18
