@@ -91,17 +91,7 @@ public func gzip(_ data: Data, level: Int = 6) -> Data {
   deflated(data, level: level, windowBits: 15 + 16)
 }
 
-/// The bytes compressed into a zlib stream (RFC 1950), the format inside
-/// PNG's IDAT chunks.
-///
-/// - Parameters:
-///   - data: the bytes to compress.
-///   - level: zlib's compression level, 0…9. Precondition: 0…9.
-/// - Returns: the zlib stream.
-/// - Complexity: O(size).
-public func zlibCompress(_ data: Data, level: Int = 6) -> Data {
-  deflated(data, level: level, windowBits: 15)
-}
+// zlib streams (RFC 1950, PNG's IDAT) come from `Deflate.zlibCompress`.
 
 private func deflated(_ data: Data, level: Int, windowBits: Int32) -> Data {
   precondition((0...9).contains(level), "gzip: compression level \(level) is outside 0…9")
