@@ -1,8 +1,0 @@
-import FlowModels
-import XCTest
-
-final class FlowModelsSmokeTests: XCTestCase {
-  func testModuleSeesBothScalarTypes() {
-    XCTAssertEqual(FlowModelsInfo.scalarTypes, ["float32", "float64"])
-  }
-}
