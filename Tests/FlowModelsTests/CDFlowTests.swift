@@ -95,6 +95,36 @@ final class CDFlowTests: XCTestCase {
     }
   }
 
+  func testLogProbabilityIsTheChangeOfVariablesWithANumericalJacobian() {
+    // A trained-looking model: initialised, then every parameter perturbed.
+    var model = CDFlow<Double>(configuration: tinyConfiguration(mixer: .lu))
+    var generator = SeededGenerator(seed: 41)
+    model.initialize(from: randomPixels(Double.self, batch: 4, seed: 43), using: &generator)
+    model.updateParameters { _, parameter in
+      parameter = parameter + Tensor.randomNormal(shape: parameter.shape, standardDeviation: 0.05, using: &generator)
+    }
+    let x = model.dequantize(pixels: randomPixels(Double.self, batch: 1, seed: 47), using: &generator)
+    let z = model.transform.forward(x).output.scalars
+    // J[i, j] = ∂z_i/∂x_j by central differences.
+    let step = 1e-6
+    var jacobian = [Double](repeating: 0, count: 64 * 64)
+    for j in 0..<64 {
+      var plus = x.scalars
+      var minus = x.scalars
+      plus[j] += step
+      minus[j] -= step
+      let up = model.transform.forward(Tensor(shape: x.shape, scalars: plus)).output.scalars
+      let down = model.transform.forward(Tensor(shape: x.shape, scalars: minus)).output.scalars
+      for i in 0..<64 { jacobian[i * 64 + j] = (up[i] - down[i]) / (2 * step) }
+    }
+    let logDeterminant = slogdet(Tensor(shape: [64, 64], scalars: jacobian)).logAbsDeterminant.scalar
+    let logNormal = -0.5 * z.reduce(0) { $0 + $1 * $1 } - 32 * Double.log(2 * Double.pi)
+    let expected = logNormal + logDeterminant
+    XCTAssertGreaterThan(abs(logDeterminant), 1, "the perturbed model should not be volume-preserving")
+    XCTAssertEqual(model.logProbability(x).scalar, expected, accuracy: 1e-6)
+    XCTAssertEqual(model.negativeLogLikelihood(x).scalar, -expected, accuracy: 1e-6)
+  }
+
   func testConfigurationJSONRoundTrip() throws {
     let configurations = [
       tinyConfiguration(),
