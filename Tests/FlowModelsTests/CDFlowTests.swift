@@ -125,6 +125,28 @@ final class CDFlowTests: XCTestCase {
     XCTAssertEqual(model.negativeLogLikelihood(x).scalar, -expected, accuracy: 1e-6)
   }
 
+  func testGlowConditionerStartsAtZeroAndComputesItsThreeConvolutions() {
+    var generator = SeededGenerator(seed: 51)
+    var conditioner = GlowConditioner<Double>(inputChannels: 2, hiddenChannels: 5, outputChannels: 4, using: &generator)
+    XCTAssertEqual(
+      conditioner.parameters.map(\.name),
+      ["input.filter", "input.bias", "hidden.filter", "hidden.bias", "output.filter", "output.bias"])
+    XCTAssertEqual(conditioner.input.filter.shape, [5, 2, 3, 3])
+    XCTAssertEqual(conditioner.hidden.filter.shape, [5, 5, 1, 1])
+    XCTAssertEqual(conditioner.output.filter.shape, [4, 5, 3, 3])
+    let x = Tensor<Double>.randomNormal(shape: [2, 2, 4, 3], using: &generator)
+    XCTAssertEqual(conditioner(x).scalars, [Double](repeating: 0, count: 2 * 4 * 4 * 3))
+    conditioner.updateParameters { _, parameter in
+      parameter = Tensor.randomNormal(shape: parameter.shape, using: &generator)
+    }
+    // The same network written out with FlowTensor's conv2d and relu.
+    let hidden = relu(conv2d(x, filter: conditioner.input.filter, bias: conditioner.input.bias, padding: (1, 1)))
+    let mixed = relu(conv2d(hidden, filter: conditioner.hidden.filter, bias: conditioner.hidden.bias))
+    let expected = conv2d(mixed, filter: conditioner.output.filter, bias: conditioner.output.bias, padding: (1, 1))
+    XCTAssertEqual(expected.shape, [2, 4, 4, 3])
+    assertClose(conditioner(x), expected, absolute: 1e-12, relative: 1e-12)
+  }
+
   func testConfigurationJSONRoundTrip() throws {
     let configurations = [
       tinyConfiguration(),
@@ -207,7 +229,7 @@ final class CDFlowTests: XCTestCase {
         optimizer.update(&model, along: gradients)
       }
       XCTAssertTrue(losses.allSatisfy { $0.isFinite }, "mixer \(mixer): \(losses)")
-      XCTAssertLessThan(losses.last!, losses.first!, "mixer \(mixer): \(losses)")
+      XCTAssertLessThan(losses.last!, losses.first! - 0.5, "mixer \(mixer): \(losses)")
     }
   }
 }
