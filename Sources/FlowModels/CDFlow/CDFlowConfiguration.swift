@@ -1,0 +1,216 @@
+import FlowLayers
+import Foundation
+
+/// The 1×1 channel-mixing layer of every CDFlow step. One model, four
+/// mixers: CDFlow itself, Glow (LU) and RealNVP-style (reverse) baselines.
+///
+/// Encoded as one string (``description``): `"cd:<m>"`, `"lu"`, `"dense"`,
+/// `"reverse"`; `"cd"` alone reads as m = 2.
+public enum CDFlowMixer: Equatable, Sendable, Codable, CustomStringConvertible {
+  /// ``FlowLayers/CirculantDiagonalConv1x1`` with `factors` = m diagonal
+  /// factors (and m − 1 circulant ones); CDFlow uses m = 2.
+  case circulantDiagonal(factors: Int)
+  /// ``FlowLayers/LUInvertibleConvolution1x1``, Glow's LU-parametrised 1×1 convolution.
+  case lu
+  /// ``FlowLayers/InvertibleConvolution1x1``, a dense W with an O(c³) slogdet.
+  case dense
+  /// ``FlowLayers/ChannelPermutation`` reversing the channels (RealNVP-style, no parameters).
+  case reverse
+
+  /// The stable string form.
+  public var description: String {
+    switch self {
+    case .circulantDiagonal(let factors): return "cd:\(factors)"
+    case .lu: return "lu"
+    case .dense: return "dense"
+    case .reverse: return "reverse"
+    }
+  }
+
+  /// Parses ``description``'s form (and `"cd"` for m = 2); `nil` for anything else.
+  public init?(_ string: String) {
+    switch string {
+    case "cd": self = .circulantDiagonal(factors: 2)
+    case "lu": self = .lu
+    case "dense": self = .dense
+    case "reverse": self = .reverse
+    default:
+      guard string.hasPrefix("cd:"), let factors = Int(string.dropFirst(3)), factors >= 1 else { return nil }
+      self = .circulantDiagonal(factors: factors)
+    }
+  }
+
+  public init(from decoder: Decoder) throws {
+    let string = try decoder.singleValueContainer().decode(String.self)
+    guard let mixer = CDFlowMixer(string) else {
+      throw DecodingError.dataCorrupted(
+        DecodingError.Context(
+          codingPath: decoder.codingPath, debugDescription: "unknown mixer '\(string)' (cd, cd:<m>, lu, dense, reverse)"))
+    }
+    self = mixer
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
+  }
+}
+
+/// How CDFlow's affine couplings make their scales positive
+/// (``FlowLayers/CouplingScale``, in a Codable form).
+///
+/// Encoded as one string: `"sigmoid"` or `"softClamp:<bound>"`.
+public enum CDFlowCouplingScale: Equatable, Sendable, Codable, CustomStringConvertible {
+  /// σ(s + 2), Glow's choice.
+  case sigmoid
+  /// exp(c·tanh(s/c)): the identity for a zero conditioner.
+  case softClamp(bound: Double)
+
+  /// The coupling layer's form.
+  public var couplingScale: CouplingScale {
+    switch self {
+    case .sigmoid: return .sigmoid
+    case .softClamp(let bound): return .softClamp(bound: bound)
+    }
+  }
+
+  /// The stable string form.
+  public var description: String {
+    switch self {
+    case .sigmoid: return "sigmoid"
+    case .softClamp(let bound): return "softClamp:\(bound)"
+    }
+  }
+
+  /// Parses ``description``'s form; `nil` for anything else (or a bound that is not positive and finite).
+  public init?(_ string: String) {
+    if string == "sigmoid" {
+      self = .sigmoid
+      return
+    }
+    guard string.hasPrefix("softClamp:"), let bound = Double(string.dropFirst(10)), bound > 0, bound.isFinite else {
+      return nil
+    }
+    self = .softClamp(bound: bound)
+  }
+
+  public init(from decoder: Decoder) throws {
+    let string = try decoder.singleValueContainer().decode(String.self)
+    guard let scale = CDFlowCouplingScale(string) else {
+      throw DecodingError.dataCorrupted(
+        DecodingError.Context(
+          codingPath: decoder.codingPath, debugDescription: "unknown coupling scale '\(string)' (sigmoid, softClamp:<bound>)"))
+    }
+    self = scale
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
+  }
+}
+
+/// Everything that fixes a ``CDFlow`` model's architecture and initial
+/// parameters; a checkpoint stores it (``jsonString``) beside the weights.
+public struct CDFlowConfiguration: Codable, Equatable, Sendable {
+  /// The image's channels (1 for Fashion-MNIST).
+  public var channels: Int
+  /// The image's height; divisible by 2^levels.
+  public var height: Int
+  /// The image's width; divisible by 2^levels.
+  public var width: Int
+  /// L, the number of levels (each squeezes; all but the last split).
+  public var levels: Int
+  /// K, the number of steps per level.
+  public var stepsPerLevel: Int
+  /// The hidden channels of every coupling's ``GlowConditioner``.
+  public var hiddenChannels: Int
+  /// The channel mixer of every step.
+  public var mixer: CDFlowMixer
+  /// The coupling layers' positive scale.
+  public var couplingScale: CDFlowCouplingScale
+  /// Whether the splits model the factored half by a learned Gaussian
+  /// (Glow's split prior) or by N(0, I) (RealNVP).
+  public var learnedSplitPrior: Bool
+  /// The seed of the initial parameters.
+  public var seed: UInt64
+
+  /// A configuration; the defaults are a Fashion-MNIST model with CDFlow's mixer (m = 2).
+  public init(
+    channels: Int = 1, height: Int = 28, width: Int = 28, levels: Int = 2, stepsPerLevel: Int = 8,
+    hiddenChannels: Int = 64, mixer: CDFlowMixer = .circulantDiagonal(factors: 2),
+    couplingScale: CDFlowCouplingScale = .sigmoid, learnedSplitPrior: Bool = true, seed: UInt64 = 0
+  ) {
+    self.channels = channels
+    self.height = height
+    self.width = width
+    self.levels = levels
+    self.stepsPerLevel = stepsPerLevel
+    self.hiddenChannels = hiddenChannels
+    self.mixer = mixer
+    self.couplingScale = couplingScale
+    self.learnedSplitPrior = learnedSplitPrior
+    self.seed = seed
+  }
+
+  /// `[channels, height, width]`, the shape of one image.
+  public var imageShape: [Int] { [channels, height, width] }
+
+  /// What makes the configuration unusable, in one sentence; `nil` when it is valid.
+  public var problem: String? {
+    if channels < 1 || height < 1 || width < 1 {
+      return "the image shape \(imageShape) must have positive sizes"
+    }
+    if levels < 1 || stepsPerLevel < 0 || hiddenChannels < 1 {
+      return "levels \(levels) must be ≥ 1, stepsPerLevel \(stepsPerLevel) ≥ 0 and hiddenChannels \(hiddenChannels) ≥ 1"
+    }
+    let block = 1 << Swift.min(levels, 30)
+    if height % block != 0 || width % block != 0 {
+      return "height \(height) and width \(width) must be divisible by 2^levels = \(block) for \(levels) squeezes"
+    }
+    if case .circulantDiagonal(let factors) = mixer, factors < 1 {
+      return "the circulant-diagonal mixer needs at least one diagonal factor, not \(factors)"
+    }
+    if case .softClamp(let bound) = couplingScale, !(bound > 0 && bound.isFinite) {
+      return "the soft-clamp bound \(bound) must be positive and finite"
+    }
+    return nil
+  }
+
+  /// The configuration as JSON with sorted keys (stable, one line).
+  public var jsonString: String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    // Encoding plain numbers, strings and booleans cannot fail.
+    return String(decoding: try! encoder.encode(self), as: UTF8.self)
+  }
+
+  /// Reads a configuration written by ``jsonString``.
+  /// - Throws: ``CDFlowConfigurationError`` when the text is not such a
+  ///   configuration or describes an invalid one (see ``problem``).
+  public init(jsonString: String) throws {
+    let decoded: CDFlowConfiguration
+    do {
+      decoded = try JSONDecoder().decode(CDFlowConfiguration.self, from: Data(jsonString.utf8))
+    } catch {
+      throw CDFlowConfigurationError.unreadable(description: "\(error)")
+    }
+    if let problem = decoded.problem { throw CDFlowConfigurationError.invalid(problem: problem) }
+    self = decoded
+  }
+}
+
+/// A CDFlow configuration that cannot be read or used.
+public enum CDFlowConfigurationError: Error, Equatable, CustomStringConvertible {
+  /// The JSON does not decode to a configuration.
+  case unreadable(description: String)
+  /// The configuration decodes but describes no valid model.
+  case invalid(problem: String)
+
+  public var description: String {
+    switch self {
+    case .unreadable(let description): return "CDFlow configuration: unreadable JSON: \(description)"
+    case .invalid(let problem): return "CDFlow configuration: \(problem)"
+    }
+  }
+}
