@@ -54,6 +54,7 @@ let package = Package(
       dependencies: [
         "FlowTensor",
         "FlowLayers",
+        "FlowModels",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Benchmarks/FlowBench"),
