@@ -31,6 +31,6 @@ struct ConformanceCase {
 /// conformance tests run every one.
 enum ConformanceRegistry {
   static var all: [ConformanceCase] {
-    core + linear + couplings + reshaping + elementwise + circulantDiagonal
+    core + linear + couplings + reshaping + elementwise + circulantDiagonal + autoregressive
   }
 }
