@@ -36,9 +36,9 @@
 ///   `outHeight = ⌊(height + 2·padding.0 − kernelHeight) / strides.0⌋ + 1`,
 ///   and `outWidth` likewise.
 /// - Complexity: O(batch·outChannels·inChannels·kernelHeight·kernelWidth·outHeight·outWidth)
-///   in one `gemm` per image, plus im2col copies split across cores. Scratch
-///   memory is at most the column matrices of a few images (about 4 Mi
-///   scalars), or none for a 1×1 kernel at stride 1 without padding.
+///   in one `gemm` per chunk of images sharing a column matrix, plus im2col
+///   copies split across cores. Scratch memory is at most about 4 Mi scalars
+///   (the chunk's column matrix and its channel-major output).
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func conv2d<Scalar: TensorScalar>(
@@ -68,43 +68,42 @@ func conv2dValue<Scalar: TensorScalar>(
   let result = Tensor<Scalar>(uninitializedShape: g.outputShape)
   guard result.scalarCount > 0 else { return result }
   let output = result.storage.base
-  // The bias seeds the output and gemm adds to it (β = 1).
-  if let bias {
-    let biasBase = bias.storage.base
+  guard g.patchSize > 0 else {
+    // An empty sum: the bias alone, or zeros.
     for plane in 0..<(g.batch * g.outChannels) {
-      (output + plane * g.outputArea).update(repeating: biasBase[plane % g.outChannels], count: g.outputArea)
+      (output + plane * g.outputArea).update(
+        repeating: bias.map { $0.storage.base[plane % g.outChannels] } ?? 0, count: g.outputArea)
     }
-  } else if g.patchSize == 0 {
-    output.update(repeating: 0, count: result.scalarCount)
-  }
-  guard g.patchSize > 0 else { return result }
-  let beta: Scalar = bias == nil ? 0 : 1
-  let inputBase = UnsafePointer(input.storage.base)
-  let filterBase = UnsafePointer(filter.storage.base)
-  let outputImage = g.outChannels * g.outputArea
-  let columnMatrix = g.patchSize * g.outputArea
-
-  func multiply(image: Int, columns: UnsafePointer<Scalar>) {
-    Scalar.gemm(
-      .notTransposed, .notTransposed, m: g.outChannels, n: g.outputArea, k: g.patchSize,
-      alpha: 1, a: filterBase, leadingDimensionA: g.patchSize,
-      b: columns, leadingDimensionB: g.outputArea,
-      beta: beta, c: output + image * outputImage, leadingDimensionC: g.outputArea)
-  }
-  if g.isPointwise {
-    for image in 0..<g.batch { multiply(image: image, columns: inputBase + image * g.imageSize) }
     return result
   }
+  let inputBase = UnsafePointer(input.storage.base)
+  let filterBase = UnsafePointer(filter.storage.base)
   let chunk = g.imagesPerChunk
-  let scratch = Tensor<Scalar>(uninitializedShape: [chunk * columnMatrix])
-  let columns = scratch.storage.base
-  withExtendedLifetime(scratch) {
+  let columnScratch = Tensor<Scalar>(uninitializedShape: [g.patchSize * chunk * g.outputArea])
+  let productScratch = Tensor<Scalar>(uninitializedShape: [g.outChannels * chunk * g.outputArea])
+  let columns = columnScratch.storage.base
+  let product = productScratch.storage.base
+  withExtendedLifetime((columnScratch, productScratch)) {
     for first in stride(from: 0, to: g.batch, by: chunk) {
       let count = min(chunk, g.batch - first)
+      let rowLength = count * g.outputArea
       Tensor<Scalar>.im2col(inputBase + first * g.imageSize, imageCount: count, into: columns, geometry: g)
-      for offset in 0..<count {
-        multiply(image: first + offset, columns: columns + offset * columnMatrix)
+      // The bias seeds the product and gemm adds to it (β = 1).
+      if let bias {
+        let biasBase = bias.storage.base
+        for channel in 0..<g.outChannels {
+          (product + channel * rowLength).update(repeating: biasBase[channel], count: rowLength)
+        }
       }
+      // product [O, count·OH·OW] = filter [O, C·KH·KW] × columns.
+      Scalar.gemm(
+        .notTransposed, .notTransposed, m: g.outChannels, n: rowLength, k: g.patchSize,
+        alpha: 1, a: filterBase, leadingDimensionA: g.patchSize,
+        b: columns, leadingDimensionB: rowLength,
+        beta: bias == nil ? 0 : 1, c: product, leadingDimensionC: rowLength)
+      Tensor<Scalar>.transposeImageBlocks(
+        product, rows: g.outChannels, columns: count, blockSize: g.outputArea,
+        into: output + first * g.outChannels * g.outputArea)
     }
   }
   return result
@@ -132,8 +131,8 @@ func conv2dValue<Scalar: TensorScalar>(
 ///   - strides, padding: as passed to `conv2d`.
 /// - Returns: `[batch, inChannels, height, width]`.
 /// - Complexity: O(batch·outChannels·inChannels·kernelHeight·kernelWidth·outHeight·outWidth)
-///   in one `gemm` per image, plus col2im sums split across cores; scratch as
-///   for `conv2d`.
+///   in one `gemm` per chunk of images, plus col2im sums split across cores;
+///   scratch as for `conv2d`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func conv2dTransposed<Scalar: TensorScalar>(
@@ -184,30 +183,24 @@ func conv2dTransposedValue<Scalar: TensorScalar>(
   }
   let gradientBase = UnsafePointer(gradient.storage.base)
   let filterBase = UnsafePointer(filter.storage.base)
-  let gradientImage = g.outChannels * g.outputArea
-  let columnMatrix = g.patchSize * g.outputArea
-
-  // columns = filterᵀ [C·KH·KW, O] × gradient [O, OH·OW], for one image.
-  func multiply(image: Int, columns: UnsafeMutablePointer<Scalar>) {
-    Scalar.gemm(
-      .transposed, .notTransposed, m: g.patchSize, n: g.outputArea, k: g.outChannels,
-      alpha: 1, a: filterBase, leadingDimensionA: g.patchSize,
-      b: gradientBase + image * gradientImage, leadingDimensionB: g.outputArea,
-      beta: 0, c: columns, leadingDimensionC: g.outputArea)
-  }
-  if g.isPointwise {
-    for image in 0..<g.batch { multiply(image: image, columns: output + image * g.imageSize) }
-    return result
-  }
   let chunk = g.imagesPerChunk
-  let scratch = Tensor<Scalar>(uninitializedShape: [chunk * columnMatrix])
-  let columns = scratch.storage.base
-  withExtendedLifetime(scratch) {
+  let columnScratch = Tensor<Scalar>(uninitializedShape: [g.patchSize * chunk * g.outputArea])
+  let gradientScratch = Tensor<Scalar>(uninitializedShape: [g.outChannels * chunk * g.outputArea])
+  let columns = columnScratch.storage.base
+  let gathered = gradientScratch.storage.base
+  withExtendedLifetime((columnScratch, gradientScratch)) {
     for first in stride(from: 0, to: g.batch, by: chunk) {
       let count = min(chunk, g.batch - first)
-      for offset in 0..<count {
-        multiply(image: first + offset, columns: columns + offset * columnMatrix)
-      }
+      let rowLength = count * g.outputArea
+      Tensor<Scalar>.transposeImageBlocks(
+        gradientBase + first * g.outChannels * g.outputArea, rows: count, columns: g.outChannels,
+        blockSize: g.outputArea, into: gathered)
+      // columns [C·KH·KW, count·OH·OW] = filterᵀ × gradient [O, count·OH·OW].
+      Scalar.gemm(
+        .transposed, .notTransposed, m: g.patchSize, n: rowLength, k: g.outChannels,
+        alpha: 1, a: filterBase, leadingDimensionA: g.patchSize,
+        b: gathered, leadingDimensionB: rowLength,
+        beta: 0, c: columns, leadingDimensionC: rowLength)
       Tensor<Scalar>.col2im(columns, imageCount: count, into: output + first * g.imageSize, geometry: g)
     }
   }
@@ -230,7 +223,7 @@ func conv2dTransposedValue<Scalar: TensorScalar>(
 ///   - strides, padding: as passed to `conv2d`.
 /// - Returns: `filterShape`; zeros when the batch is empty.
 /// - Complexity: O(batch·outChannels·inChannels·kernelHeight·kernelWidth·outHeight·outWidth)
-///   in one `gemm` per image accumulating into the result, plus im2col
+///   in one `gemm` per chunk of images accumulating into the result, plus im2col
 ///   copies split across cores; scratch as for `conv2d`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -269,32 +262,26 @@ func conv2dFilterGradientValue<Scalar: TensorScalar>(
   }
   let inputBase = UnsafePointer(input.storage.base)
   let gradientBase = UnsafePointer(outputGradient.storage.base)
-  let gradientImage = g.outChannels * g.outputArea
-  let columnMatrix = g.patchSize * g.outputArea
-
-  // result [O, C·KH·KW] (+)= gradient [O, OH·OW] × columnsᵀ; the first
-  // image overwrites (β = 0), the others accumulate.
-  func accumulate(image: Int, columns: UnsafePointer<Scalar>) {
-    Scalar.gemm(
-      .notTransposed, .transposed, m: g.outChannels, n: g.patchSize, k: g.outputArea,
-      alpha: 1, a: gradientBase + image * gradientImage, leadingDimensionA: g.outputArea,
-      b: columns, leadingDimensionB: g.outputArea,
-      beta: image == 0 ? 0 : 1, c: output, leadingDimensionC: g.patchSize)
-  }
-  if g.isPointwise {
-    for image in 0..<g.batch { accumulate(image: image, columns: inputBase + image * g.imageSize) }
-    return result
-  }
   let chunk = g.imagesPerChunk
-  let scratch = Tensor<Scalar>(uninitializedShape: [chunk * columnMatrix])
-  let columns = scratch.storage.base
-  withExtendedLifetime(scratch) {
+  let columnScratch = Tensor<Scalar>(uninitializedShape: [g.patchSize * chunk * g.outputArea])
+  let gradientScratch = Tensor<Scalar>(uninitializedShape: [g.outChannels * chunk * g.outputArea])
+  let columns = columnScratch.storage.base
+  let gathered = gradientScratch.storage.base
+  withExtendedLifetime((columnScratch, gradientScratch)) {
     for first in stride(from: 0, to: g.batch, by: chunk) {
       let count = min(chunk, g.batch - first)
+      let rowLength = count * g.outputArea
       Tensor<Scalar>.im2col(inputBase + first * g.imageSize, imageCount: count, into: columns, geometry: g)
-      for offset in 0..<count {
-        accumulate(image: first + offset, columns: columns + offset * columnMatrix)
-      }
+      Tensor<Scalar>.transposeImageBlocks(
+        gradientBase + first * g.outChannels * g.outputArea, rows: count, columns: g.outChannels,
+        blockSize: g.outputArea, into: gathered)
+      // result [O, C·KH·KW] (+)= gradient [O, count·OH·OW] × columnsᵀ; the
+      // first chunk overwrites (β = 0), the others accumulate.
+      Scalar.gemm(
+        .notTransposed, .transposed, m: g.outChannels, n: g.patchSize, k: rowLength,
+        alpha: 1, a: gathered, leadingDimensionA: rowLength,
+        b: columns, leadingDimensionB: rowLength,
+        beta: first == 0 ? 0 : 1, c: output, leadingDimensionC: g.patchSize)
     }
   }
   return result
