@@ -29,7 +29,8 @@ public protocol BLASScalar {
   ///   - b: stored k×n (n×k when transposed) with leading dimension `leadingDimensionB`.
   ///   - c: stored m×n with leading dimension `leadingDimensionC`; when
   ///     `beta` is 0 its prior contents are ignored, NaN included.
-  /// - Complexity: O(m·n·k), on OpenBLAS's threads.
+  /// - Complexity: O(m·n·k); large products are split into blocks of rows
+  ///   or columns run on ``Parallel``'s threads (see `BLASThreading`).
   static func gemm(
     _ transposeA: BLASTranspose, _ transposeB: BLASTranspose,
     m: Int, n: Int, k: Int,
@@ -106,6 +107,18 @@ enum BLASArguments {
   static func transpose(_ value: BLASTranspose) -> CBLAS_TRANSPOSE {
     value == .transposed ? CblasTrans : CblasNoTrans
   }
+
+  /// Where the rows `rows` of `op(A)` start in `A`'s storage.
+  @inline(__always)
+  static func offset(rows: Range<Int>, transpose: BLASTranspose, leadingDimension: Int) -> Int {
+    transpose == .transposed ? rows.lowerBound : rows.lowerBound * leadingDimension
+  }
+
+  /// Where the columns `columns` of `op(B)` start in `B`'s storage.
+  @inline(__always)
+  static func offset(columns: Range<Int>, transpose: BLASTranspose, leadingDimension: Int) -> Int {
+    transpose == .transposed ? columns.lowerBound * leadingDimension : columns.lowerBound
+  }
 }
 
 extension Float: BLASScalar {
@@ -117,15 +130,23 @@ extension Float: BLASScalar {
     beta: Float, c: UnsafeMutablePointer<Float>, leadingDimensionC: Int
   ) {
     let routine: StaticString = "sgemm"
-    cblas_sgemm(
-      CblasRowMajor, BLASArguments.transpose(transposeA), BLASArguments.transpose(transposeB),
-      BLASArguments.size(m, "m", routine: routine), BLASArguments.size(n, "n", routine: routine),
-      BLASArguments.size(k, "k", routine: routine),
-      alpha, a, BLASArguments.leadingDimension(
-        leadingDimensionA, columns: transposeA == .transposed ? m : k, "leadingDimensionA", routine: routine),
-      b, BLASArguments.leadingDimension(
-        leadingDimensionB, columns: transposeB == .transposed ? k : n, "leadingDimensionB", routine: routine),
-      beta, c, BLASArguments.leadingDimension(leadingDimensionC, columns: n, "leadingDimensionC", routine: routine))
+    let rows = BLASArguments.size(m, "m", routine: routine), columns = BLASArguments.size(n, "n", routine: routine)
+    let inner = BLASArguments.size(k, "k", routine: routine)
+    let lda = BLASArguments.leadingDimension(
+      leadingDimensionA, columns: transposeA == .transposed ? m : k, "leadingDimensionA", routine: routine)
+    let ldb = BLASArguments.leadingDimension(
+      leadingDimensionB, columns: transposeB == .transposed ? k : n, "leadingDimensionB", routine: routine)
+    let ldc = BLASArguments.leadingDimension(leadingDimensionC, columns: n, "leadingDimensionC", routine: routine)
+    let (opA, opB) = (BLASArguments.transpose(transposeA), BLASArguments.transpose(transposeB))
+    BLASThreading.forEachBlock(m: m, n: n, k: k) { blockRows, blockColumns in
+      let whole = blockRows.count == m && blockColumns.count == n
+      cblas_sgemm(
+        CblasRowMajor, opA, opB,
+        whole ? rows : Int32(blockRows.count), whole ? columns : Int32(blockColumns.count), inner,
+        alpha, a + BLASArguments.offset(rows: blockRows, transpose: transposeA, leadingDimension: leadingDimensionA),
+        lda, b + BLASArguments.offset(columns: blockColumns, transpose: transposeB, leadingDimension: leadingDimensionB),
+        ldb, beta, c + blockRows.lowerBound * leadingDimensionC + blockColumns.lowerBound, ldc)
+    }
   }
 
   public static func gemv(
@@ -181,15 +202,23 @@ extension Double: BLASScalar {
     beta: Double, c: UnsafeMutablePointer<Double>, leadingDimensionC: Int
   ) {
     let routine: StaticString = "dgemm"
-    cblas_dgemm(
-      CblasRowMajor, BLASArguments.transpose(transposeA), BLASArguments.transpose(transposeB),
-      BLASArguments.size(m, "m", routine: routine), BLASArguments.size(n, "n", routine: routine),
-      BLASArguments.size(k, "k", routine: routine),
-      alpha, a, BLASArguments.leadingDimension(
-        leadingDimensionA, columns: transposeA == .transposed ? m : k, "leadingDimensionA", routine: routine),
-      b, BLASArguments.leadingDimension(
-        leadingDimensionB, columns: transposeB == .transposed ? k : n, "leadingDimensionB", routine: routine),
-      beta, c, BLASArguments.leadingDimension(leadingDimensionC, columns: n, "leadingDimensionC", routine: routine))
+    let rows = BLASArguments.size(m, "m", routine: routine), columns = BLASArguments.size(n, "n", routine: routine)
+    let inner = BLASArguments.size(k, "k", routine: routine)
+    let lda = BLASArguments.leadingDimension(
+      leadingDimensionA, columns: transposeA == .transposed ? m : k, "leadingDimensionA", routine: routine)
+    let ldb = BLASArguments.leadingDimension(
+      leadingDimensionB, columns: transposeB == .transposed ? k : n, "leadingDimensionB", routine: routine)
+    let ldc = BLASArguments.leadingDimension(leadingDimensionC, columns: n, "leadingDimensionC", routine: routine)
+    let (opA, opB) = (BLASArguments.transpose(transposeA), BLASArguments.transpose(transposeB))
+    BLASThreading.forEachBlock(m: m, n: n, k: k) { blockRows, blockColumns in
+      let whole = blockRows.count == m && blockColumns.count == n
+      cblas_dgemm(
+        CblasRowMajor, opA, opB,
+        whole ? rows : Int32(blockRows.count), whole ? columns : Int32(blockColumns.count), inner,
+        alpha, a + BLASArguments.offset(rows: blockRows, transpose: transposeA, leadingDimension: leadingDimensionA),
+        lda, b + BLASArguments.offset(columns: blockColumns, transpose: transposeB, leadingDimension: leadingDimensionB),
+        ldb, beta, c + blockRows.lowerBound * leadingDimensionC + blockColumns.lowerBound, ldc)
+    }
   }
 
   public static func gemv(

@@ -77,7 +77,7 @@ extension Float: LAPACKScalar {
   ) -> Int {
     var m = fortranInteger(rows), n = fortranInteger(columns), lda = fortranInteger(leadingDimension)
     var info: Int32 = 0
-    sgetrf_(&m, &n, a, &lda, pivots, &info)
+    BLASThreading.withLibraryThreads(work: rows * columns * min(rows, columns)) { sgetrf_(&m, &n, a, &lda, pivots, &info) }
     return Int(info)
   }
 
@@ -89,7 +89,7 @@ extension Float: LAPACKScalar {
     var n = fortranInteger(order), nrhs = fortranInteger(rightHandSides)
     var lda = fortranInteger(leadingDimension), ldb = fortranInteger(leadingDimensionOfB)
     var info: Int32 = 0
-    sgetrs_(&trans, &n, &nrhs, a, &lda, pivots, b, &ldb, &info, 1)
+    BLASThreading.withLibraryThreads(work: order * order * rightHandSides) { sgetrs_(&trans, &n, &nrhs, a, &lda, pivots, b, &ldb, &info, 1) }
     return Int(info)
   }
 
@@ -100,7 +100,7 @@ extension Float: LAPACKScalar {
     var n = fortranInteger(order), lda = fortranInteger(leadingDimension)
     var lwork = fortranInteger(workspaceCount)
     var info: Int32 = 0
-    sgetri_(&n, a, &lda, pivots, workspace, &lwork, &info)
+    BLASThreading.withLibraryThreads(work: order * order * order) { sgetri_(&n, a, &lda, pivots, workspace, &lwork, &info) }
     return Int(info)
   }
 
@@ -110,7 +110,7 @@ extension Float: LAPACKScalar {
     var uplo = fortranFlag(upper, "U", "L")
     var n = fortranInteger(order), lda = fortranInteger(leadingDimension)
     var info: Int32 = 0
-    spotrf_(&uplo, &n, a, &lda, &info, 1)
+    BLASThreading.withLibraryThreads(work: order * order * order) { spotrf_(&uplo, &n, a, &lda, &info, 1) }
     return Int(info)
   }
 
@@ -124,7 +124,7 @@ extension Float: LAPACKScalar {
     var n = fortranInteger(order), nrhs = fortranInteger(rightHandSides)
     var lda = fortranInteger(leadingDimension), ldb = fortranInteger(leadingDimensionOfB)
     var info: Int32 = 0
-    strtrs_(&uplo, &trans, &diag, &n, &nrhs, a, &lda, b, &ldb, &info, 1, 1, 1)
+    BLASThreading.withLibraryThreads(work: order * order * rightHandSides) { strtrs_(&uplo, &trans, &diag, &n, &nrhs, a, &lda, b, &ldb, &info, 1, 1, 1) }
     return Int(info)
   }
 
@@ -135,7 +135,7 @@ extension Float: LAPACKScalar {
     var m = fortranInteger(rows), n = fortranInteger(columns), lda = fortranInteger(leadingDimension)
     var lwork = fortranInteger(workspaceCount)
     var info: Int32 = 0
-    sgelqf_(&m, &n, a, &lda, tau, workspace, &lwork, &info)
+    BLASThreading.withLibraryThreads(work: rows * columns * min(rows, columns)) { sgelqf_(&m, &n, a, &lda, tau, workspace, &lwork, &info) }
     return Int(info)
   }
 
@@ -146,7 +146,7 @@ extension Float: LAPACKScalar {
     var m = fortranInteger(rows), n = fortranInteger(columns), k = fortranInteger(reflectors)
     var lda = fortranInteger(leadingDimension), lwork = fortranInteger(workspaceCount)
     var info: Int32 = 0
-    sorglq_(&m, &n, &k, a, &lda, tau, workspace, &lwork, &info)
+    BLASThreading.withLibraryThreads(work: rows * columns * reflectors) { sorglq_(&m, &n, &k, a, &lda, tau, workspace, &lwork, &info) }
     return Int(info)
   }
 }
@@ -158,7 +158,7 @@ extension Double: LAPACKScalar {
   ) -> Int {
     var m = fortranInteger(rows), n = fortranInteger(columns), lda = fortranInteger(leadingDimension)
     var info: Int32 = 0
-    dgetrf_(&m, &n, a, &lda, pivots, &info)
+    BLASThreading.withLibraryThreads(work: rows * columns * min(rows, columns)) { dgetrf_(&m, &n, a, &lda, pivots, &info) }
     return Int(info)
   }
 
@@ -170,7 +170,7 @@ extension Double: LAPACKScalar {
     var n = fortranInteger(order), nrhs = fortranInteger(rightHandSides)
     var lda = fortranInteger(leadingDimension), ldb = fortranInteger(leadingDimensionOfB)
     var info: Int32 = 0
-    dgetrs_(&trans, &n, &nrhs, a, &lda, pivots, b, &ldb, &info, 1)
+    BLASThreading.withLibraryThreads(work: order * order * rightHandSides) { dgetrs_(&trans, &n, &nrhs, a, &lda, pivots, b, &ldb, &info, 1) }
     return Int(info)
   }
 
@@ -181,7 +181,7 @@ extension Double: LAPACKScalar {
     var n = fortranInteger(order), lda = fortranInteger(leadingDimension)
     var lwork = fortranInteger(workspaceCount)
     var info: Int32 = 0
-    dgetri_(&n, a, &lda, pivots, workspace, &lwork, &info)
+    BLASThreading.withLibraryThreads(work: order * order * order) { dgetri_(&n, a, &lda, pivots, workspace, &lwork, &info) }
     return Int(info)
   }
 
@@ -191,7 +191,7 @@ extension Double: LAPACKScalar {
     var uplo = fortranFlag(upper, "U", "L")
     var n = fortranInteger(order), lda = fortranInteger(leadingDimension)
     var info: Int32 = 0
-    dpotrf_(&uplo, &n, a, &lda, &info, 1)
+    BLASThreading.withLibraryThreads(work: order * order * order) { dpotrf_(&uplo, &n, a, &lda, &info, 1) }
     return Int(info)
   }
 
@@ -205,7 +205,7 @@ extension Double: LAPACKScalar {
     var n = fortranInteger(order), nrhs = fortranInteger(rightHandSides)
     var lda = fortranInteger(leadingDimension), ldb = fortranInteger(leadingDimensionOfB)
     var info: Int32 = 0
-    dtrtrs_(&uplo, &trans, &diag, &n, &nrhs, a, &lda, b, &ldb, &info, 1, 1, 1)
+    BLASThreading.withLibraryThreads(work: order * order * rightHandSides) { dtrtrs_(&uplo, &trans, &diag, &n, &nrhs, a, &lda, b, &ldb, &info, 1, 1, 1) }
     return Int(info)
   }
 
@@ -216,7 +216,7 @@ extension Double: LAPACKScalar {
     var m = fortranInteger(rows), n = fortranInteger(columns), lda = fortranInteger(leadingDimension)
     var lwork = fortranInteger(workspaceCount)
     var info: Int32 = 0
-    dgelqf_(&m, &n, a, &lda, tau, workspace, &lwork, &info)
+    BLASThreading.withLibraryThreads(work: rows * columns * min(rows, columns)) { dgelqf_(&m, &n, a, &lda, tau, workspace, &lwork, &info) }
     return Int(info)
   }
 
@@ -227,7 +227,7 @@ extension Double: LAPACKScalar {
     var m = fortranInteger(rows), n = fortranInteger(columns), k = fortranInteger(reflectors)
     var lda = fortranInteger(leadingDimension), lwork = fortranInteger(workspaceCount)
     var info: Int32 = 0
-    dorglq_(&m, &n, &k, a, &lda, tau, workspace, &lwork, &info)
+    BLASThreading.withLibraryThreads(work: rows * columns * reflectors) { dorglq_(&m, &n, &k, a, &lda, tau, workspace, &lwork, &info) }
     return Int(info)
   }
 }

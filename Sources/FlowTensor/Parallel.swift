@@ -6,9 +6,9 @@ import Foundation
 /// Elementwise and reduction kernels split work into at most
 /// ``threadCount`` contiguous chunks once it exceeds a grain size; smaller
 /// loops run on the calling thread, where the cost of waking workers would
-/// exceed the work. BLAS runs on OpenBLAS's own threads (set with
-/// `OPENBLAS_NUM_THREADS`); the two never run at once, since every op
-/// returns before the next starts, so the cores are not oversubscribed.
+/// exceed the work. Large matrix products run here too, split into
+/// single-threaded `gemm` blocks (OpenBLAS is held to one thread; see
+/// `BLASThreading`), so one pool of threads serves every op.
 public enum Parallel {
   /// Threads a kernel may use: `FLOWTENSOR_NUM_THREADS` if set, else the
   /// number of active cores.
