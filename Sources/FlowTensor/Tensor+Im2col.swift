@@ -35,6 +35,14 @@ struct Convolution2DGeometry {
   var outputArea: Int { outHeight * outWidth }
   /// Scalars of one input image, `C·H·W`.
   var imageSize: Int { inChannels * height * width }
+  /// Whether the output has the input's size at stride 1 ("same"
+  /// padding, as every convolution of a Glow-style conditioner): then each
+  /// kernel position's row of the column matrix is the input plane shifted
+  /// by a fixed offset, copied in one piece rather than row by row.
+  var isShiftedPlane: Bool {
+    strideHeight == 1 && strideWidth == 1 && outHeight == height && outWidth == width
+      && paddingHeight < height && paddingWidth < width
+  }
   var inputShape: [Int] { [batch, inChannels, height, width] }
   var filterShape: [Int] { [outChannels, inChannels, kernelHeight, kernelWidth] }
   var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
@@ -118,6 +126,10 @@ extension Tensor {
         let (image, channel) = unit.quotientAndRemainder(dividingBy: g.inChannels)
         let plane = input + unit * g.height * g.width
         let block = columns + channel * g.kernelArea * rowLength + image * g.outputArea
+        if g.isShiftedPlane {
+          shiftedPlaneColumns(plane, into: block, rowLength: rowLength, geometry: g)
+          continue
+        }
         for kernelRow in 0..<g.kernelHeight {
           let rowOffset = kernelRow - g.paddingHeight
           let rows = Convolution2DGeometry.validOutputs(
@@ -155,12 +167,13 @@ extension Tensor {
   /// The adjoint of ``im2col(_:imageCount:into:geometry:)``: overwrites
   /// `imageCount` images `[C, H, W]` of `output` with the sums of the
   /// entries of the shared column matrix `[C·KH·KW, imageCount·OH·OW]` that
-  /// read each input position; padding entries are dropped.
+  /// read each input position; padding entries are dropped (and, with
+  /// same-size geometry, overwritten with zeros in `columns`).
   /// - Complexity: O(imageCount·C·(H·W + KH·KW·OH·OW)), split across cores
   ///   over (image, channel) pairs, each of which owns its output plane.
   @inline(__always)
   static func col2im(
-    _ columns: UnsafePointer<Scalar>, imageCount: Int, into output: UnsafeMutablePointer<Scalar>,
+    _ columns: UnsafeMutablePointer<Scalar>, imageCount: Int, into output: UnsafeMutablePointer<Scalar>,
     geometry g: Convolution2DGeometry
   ) {
     let units = imageCount * g.inChannels
@@ -172,6 +185,10 @@ extension Tensor {
         let plane = output + unit * g.height * g.width
         let block = columns + channel * g.kernelArea * rowLength + image * g.outputArea
         plane.update(repeating: 0, count: g.height * g.width)
+        if g.isShiftedPlane {
+          accumulateShiftedPlanes(block, rowLength: rowLength, into: plane, geometry: g)
+          continue
+        }
         for kernelRow in 0..<g.kernelHeight {
           let rowOffset = kernelRow - g.paddingHeight
           let rows = Convolution2DGeometry.validOutputs(
@@ -209,6 +226,71 @@ extension Tensor {
       for block in range {
         let (row, column) = block.quotientAndRemainder(dividingBy: columns)
         (destination + (column * rows + row) * blockSize).update(from: source + block * blockSize, count: blockSize)
+      }
+    }
+  }
+
+  /// im2col of one input plane `[H, W]` when ``Convolution2DGeometry/isShiftedPlane``:
+  /// row `(i, j)` of the block (`rowLength` apart) is the plane shifted by
+  /// `(i − padding.0)·W + j − padding.1`, copied in one piece, with zeros
+  /// over the rows and the `|j − padding.1|` columns that fall on padding.
+  @inline(__always)
+  static func shiftedPlaneColumns(
+    _ plane: UnsafePointer<Scalar>, into block: UnsafeMutablePointer<Scalar>, rowLength: Int,
+    geometry g: Convolution2DGeometry
+  ) {
+    let width = g.width
+    for kernelRow in 0..<g.kernelHeight {
+      let rowOffset = kernelRow - g.paddingHeight
+      let rows = Convolution2DGeometry.validOutputs(offset: rowOffset, stride: 1, size: g.height, count: g.height)
+      for kernelColumn in 0..<g.kernelWidth {
+        let columnOffset = kernelColumn - g.paddingWidth
+        let row = block + (kernelRow * g.kernelWidth + kernelColumn) * rowLength
+        row.update(repeating: 0, count: rows.lowerBound * width)
+        (row + rows.upperBound * width).update(repeating: 0, count: (g.height - rows.upperBound) * width)
+        guard !rows.isEmpty else { continue }
+        // Entry y·W + x reads plane[(y + rowOffset)·W + x + columnOffset];
+        // the span starts and ends where that index stays inside the plane.
+        let start = rows.lowerBound * width + max(0, -columnOffset)
+        let end = rows.upperBound * width - max(0, columnOffset)
+        (row + start).update(from: plane + start + rowOffset * width + columnOffset, count: end - start)
+        // The entries whose column x + columnOffset left the row read the
+        // neighbouring row: they are padding.
+        let edge = columnOffset < 0 ? 0 : width - columnOffset
+        for outRow in rows {
+          (row + outRow * width + edge).update(repeating: 0, count: abs(columnOffset))
+        }
+      }
+    }
+  }
+
+  /// col2im of one plane `[H, W]` when ``Convolution2DGeometry/isShiftedPlane``:
+  /// the adjoint of ``shiftedPlaneColumns(_:into:rowLength:geometry:)``. The
+  /// block's entries that fall on padding are zeroed first, so that each
+  /// kernel position adds one contiguous span into `plane`.
+  @inline(__always)
+  static func accumulateShiftedPlanes(
+    _ block: UnsafeMutablePointer<Scalar>, rowLength: Int, into plane: UnsafeMutablePointer<Scalar>,
+    geometry g: Convolution2DGeometry
+  ) {
+    let width = g.width
+    for kernelRow in 0..<g.kernelHeight {
+      let rowOffset = kernelRow - g.paddingHeight
+      let rows = Convolution2DGeometry.validOutputs(offset: rowOffset, stride: 1, size: g.height, count: g.height)
+      guard !rows.isEmpty else { continue }
+      for kernelColumn in 0..<g.kernelWidth {
+        let columnOffset = kernelColumn - g.paddingWidth
+        let row = block + (kernelRow * g.kernelWidth + kernelColumn) * rowLength
+        let edge = columnOffset < 0 ? 0 : width - columnOffset
+        for outRow in rows {
+          (row + outRow * width + edge).update(repeating: 0, count: abs(columnOffset))
+        }
+        let start = rows.lowerBound * width + max(0, -columnOffset)
+        let end = rows.upperBound * width - max(0, columnOffset)
+        let destination = plane + rowOffset * width + columnOffset
+        for index in start..<end {
+          destination[index] += row[index]
+        }
       }
     }
   }

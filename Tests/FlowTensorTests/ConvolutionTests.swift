@@ -224,6 +224,14 @@ final class ConvolutionTests: XCTestCase {
     Setting(input: [2, 3, 4, 5], filter: [6, 3, 1, 1], strides: (1, 1), padding: (0, 0)),
     Setting(input: [2, 3, 5, 5], filter: [2, 3, 1, 1], strides: (2, 3), padding: (1, 0)),
     Setting(input: [1, 2, 8, 9], filter: [3, 2, 3, 4], strides: (3, 2), padding: (0, 3)),
+    // Same-size geometries take the shifted-plane path of im2col/col2im:
+    // a Glow conditioner's 3×3, images barely wider than the padding, a
+    // non-square kernel; the last one's padding reaches past the image
+    // and takes the general path.
+    Setting(input: [3, 4, 7, 7], filter: [5, 4, 3, 3], strides: (1, 1), padding: (1, 1)),
+    Setting(input: [3, 2, 2, 2], filter: [2, 2, 3, 3], strides: (1, 1), padding: (1, 1)),
+    Setting(input: [2, 2, 3, 4], filter: [3, 2, 1, 3], strides: (1, 1), padding: (0, 1)),
+    Setting(input: [2, 2, 1, 5], filter: [3, 2, 3, 3], strides: (1, 1), padding: (1, 1)),
   ]
 }
 
