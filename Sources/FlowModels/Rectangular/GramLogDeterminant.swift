@@ -20,7 +20,9 @@ public enum GramLogDeterminant {
   /// - Parameters:
   ///   - gram: `[batch, d, d]`, symmetric positive (semi-)definite.
   /// - Returns: log det per matrix, `[batch]`, and the jitter ε used (0 when none).
-  /// - Throws: the last ``LinearAlgebraError`` when every retry failed.
+  /// - Throws: ``RectangularFlowError/nonFiniteGramMatrix(sample:)`` for a
+  ///   matrix holding NaN or ±∞ (LAPACK implementations differ on whether
+  ///   they notice), else the last ``LinearAlgebraError`` when every retry failed.
   /// - Complexity: O(batch·d³) per attempt.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
@@ -31,6 +33,9 @@ public enum GramLogDeterminant {
       gram.rank == 3 && gram.shape[1] == gram.shape[2],
       "GramLogDeterminant.cholesky: \(gram.shape) is not [batch, d, d]")
     let d = gram.shape[1]
+    if let offset = gram.scalars.firstIndex(where: { !$0.isFinite }) {
+      throw RectangularFlowError.nonFiniteGramMatrix(sample: offset / max(1, d * d))
+    }
     var jitter = 0.0
     var attempt = 0
     while true {
