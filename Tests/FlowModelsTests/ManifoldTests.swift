@@ -135,6 +135,9 @@ final class ManifoldTests: XCTestCase {
       learnedLogDensity: truth.map { $0 + Double.log(2) }, trueLogDensity: truth, quadrature: quadrature)
     XCTAssertEqual(doubled.klDivergence, 0, accuracy: 1e-13)
     XCTAssertEqual(doubled.learnedMass, 2, accuracy: 1e-12)
+    XCTAssertEqual(doubled.totalVariation, 0, accuracy: 1e-13)
+    XCTAssertEqual(doubled.unnormalizedTotalVariation, 0.5, accuracy: 1e-12)  // ½∫|p − 2p| = ½
+    XCTAssertEqual(same.unnormalizedTotalVariation, 0, accuracy: 1e-14)
     let uniform = ManifoldDensityComparison(
       learnedLogDensity: Array(repeating: -Double.log(2 * Double.pi), count: truth.count), trueLogDensity: truth,
       quadrature: quadrature)
@@ -142,6 +145,7 @@ final class ManifoldTests: XCTestCase {
     // |p − u| has kinks, where the midpoint rule is only second order.
     XCTAssertEqual(uniform.totalVariation, reference.von_mises_tv_to_uniform, accuracy: 1e-4)
     XCTAssertEqual(uniform.learnedMass, 1, accuracy: 1e-13)
+    XCTAssertEqual(uniform.unnormalizedTotalVariation, uniform.totalVariation, accuracy: 1e-12)
   }
 
   /// An untrained rectangular flow on the circle is the padding (couplings
@@ -156,12 +160,16 @@ final class ManifoldTests: XCTestCase {
     let comparison = try model.compareDensity(with: circle, resolution: 128, chunkSize: 50)
     let quadrature = circle.quadrature(resolution: 128)
     let learned = quadrature.points.map { -0.5 * $0[position] * $0[position] - 0.5 * Double.log(2 * Double.pi) }
+    let computed = try model.logDensities(at: quadrature, chunkSize: 7)
+    XCTAssertEqual(computed.count, 128)
+    for (value, expected) in zip(computed, learned) { XCTAssertEqual(value, expected, accuracy: 1e-12) }
     let expected = ManifoldDensityComparison(
       learnedLogDensity: learned, trueLogDensity: quadrature.points.map { circle.logDensity(at: $0) },
       quadrature: quadrature)
     XCTAssertEqual(comparison.klDivergence, expected.klDivergence, accuracy: 1e-12)
     XCTAssertEqual(comparison.totalVariation, expected.totalVariation, accuracy: 1e-12)
     XCTAssertEqual(comparison.learnedMass, expected.learnedMass, accuracy: 1e-12)
+    XCTAssertEqual(comparison.unnormalizedTotalVariation, expected.unnormalizedTotalVariation, accuracy: 1e-12)
     XCTAssertGreaterThan(comparison.klDivergence, 0.01)
   }
 }

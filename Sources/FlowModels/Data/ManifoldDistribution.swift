@@ -74,11 +74,15 @@ public struct ManifoldDensityComparison: Equatable, Sendable {
   public var totalVariation: Double
   /// ∫ q over the true manifold (1 for a density that lives exactly on it).
   public var learnedMass: Double
+  /// ½ ∫ |p − q| without renormalising q: also counts mass put beside the
+  /// manifold, or a density that ignores the volume change (two-step training).
+  public var unnormalizedTotalVariation: Double
 
-  public init(klDivergence: Double, totalVariation: Double, learnedMass: Double) {
+  public init(klDivergence: Double, totalVariation: Double, learnedMass: Double, unnormalizedTotalVariation: Double) {
     self.klDivergence = klDivergence
     self.totalVariation = totalVariation
     self.learnedMass = learnedMass
+    self.unnormalizedTotalVariation = unnormalizedTotalVariation
   }
 
   /// Compares log-densities given at the nodes of `quadrature`.
@@ -97,12 +101,16 @@ public struct ManifoldDensityComparison: Equatable, Sendable {
     let normalized = learnedLogDensity.map { $0 - logMass }
     var kl = 0.0
     var variation = 0.0
+    var unnormalizedVariation = 0.0
     for index in quadrature.weights.indices {
       let p = Double.exp(trueLogDensity[index])
       let weight = quadrature.weights[index]
       if p > 0 { kl += weight * p * (trueLogDensity[index] - normalized[index]) }
       variation += weight * abs(p - Double.exp(normalized[index]))
+      unnormalizedVariation += weight * abs(p - Double.exp(learnedLogDensity[index]))
     }
-    self.init(klDivergence: kl, totalVariation: variation / 2, learnedMass: Double.exp(logMass))
+    self.init(
+      klDivergence: kl, totalVariation: variation / 2, learnedMass: Double.exp(logMass),
+      unnormalizedTotalVariation: unnormalizedVariation / 2)
   }
 }

@@ -67,7 +67,7 @@ extension RectangularFlow {
     var halfLogGram: Tensor<Scalar>? = nil
     switch objective.estimator {
     case .exact:
-      let terms = try densityTerms(x)
+      let terms = try densityTerms(latent: z)
       priorLogProbability = terms.priorLogProbability
       reconstruction = terms.reconstruction
       halfLogGram = terms.logGramDeterminant * Scalar(0.5)

@@ -19,6 +19,21 @@ extension RectangularFlow {
       "RectangularFlow.compareDensity: the truth lives in R^\(truth.ambientSize), the model in R^\(ambientSize)")
     precondition(chunkSize >= 1, "RectangularFlow.compareDensity: chunk size \(chunkSize) must be at least 1")
     let quadrature = truth.quadrature(resolution: resolution)
+    let learned = try logDensities(at: quadrature, chunkSize: chunkSize)
+    return ManifoldDensityComparison(
+      learnedLogDensity: learned, trueLogDensity: quadrature.points.map { truth.logDensity(at: $0) },
+      quadrature: quadrature)
+  }
+
+  /// log p at each node of a quadrature (for plots of the learned density
+  /// along a manifold), by the exact estimator, without recording.
+  /// - Parameters:
+  ///   - quadrature: nodes in R^D.
+  ///   - chunkSize: nodes per pass, ≥ 1.
+  /// - Returns: one log-density per node, in their order.
+  /// - Throws: what ``logProbability(_:)`` throws.
+  public func logDensities(at quadrature: ManifoldQuadrature, chunkSize: Int = 1024) throws -> [Double] {
+    precondition(chunkSize >= 1, "RectangularFlow.logDensities: chunk size \(chunkSize) must be at least 1")
     let nodes = quadrature.pointTensor(Scalar.self)
     var learned: [Double] = []
     learned.reserveCapacity(quadrature.points.count)
@@ -26,13 +41,10 @@ extension RectangularFlow {
       var start = 0
       while start < quadrature.points.count {
         let end = min(start + chunkSize, quadrature.points.count)
-        let chunk = nodes.sliced(alongAxis: 0, from: start, to: end)
-        learned += try logProbability(chunk).scalars.map { Double($0) }
+        learned += try logProbability(nodes.sliced(alongAxis: 0, from: start, to: end)).scalars.map { Double($0) }
         start = end
       }
     }
-    return ManifoldDensityComparison(
-      learnedLogDensity: learned, trueLogDensity: quadrature.points.map { truth.logDensity(at: $0) },
-      quadrature: quadrature)
+    return learned
   }
 }

@@ -63,7 +63,11 @@ where Injection.Scalar == PriorBase.Scalar, PriorBase.Scalar == PriorTransform.S
   ///   `[batch, D]`, and the jitter the Cholesky factorisation needed.
   public func densityTerms(_ x: Tensor<Scalar>) throws -> RectangularDensityTerms<Scalar> {
     checkData(x, operation: "RectangularFlow.densityTerms")
-    let z = injection.project(x)
+    return try densityTerms(latent: injection.project(x))
+  }
+
+  /// ``densityTerms(_:)`` from z = g†(x) already computed.
+  func densityTerms(latent z: Tensor<Scalar>) throws -> RectangularDensityTerms<Scalar> {
     let priorLogProbability = prior.logProbability(z)
     let reconstruction: Tensor<Scalar>
     let logGram: Tensor<Scalar>
