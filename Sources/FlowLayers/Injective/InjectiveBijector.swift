@@ -60,7 +60,7 @@ extension InjectiveBijector {
   ///
   /// Graph nodes of `z` and of the parameters are kept, so both results are
   /// differentiable in reverse mode (reverse-over-forward): the exact
-  /// log det(JᵀJ) of a ``RectangularFlow`` trains through them.
+  /// log det(JᵀJ) of FlowModels' `RectangularFlow` trains through them.
   /// - Parameters:
   ///   - z: `[batch, latentSize]`.
   /// - Returns: the output `[batch, ambientSize]` and J, `[batch, ambientSize, latentSize]`

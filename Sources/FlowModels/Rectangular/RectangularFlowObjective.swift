@@ -13,6 +13,11 @@ public enum RectangularFlowEstimator: Equatable, Sendable {
   /// The two-step baseline (RNFs-TS): no log-det term; the likelihood
   /// trains only the prior (its input z is cut from the graph) and the
   /// reconstruction only g.
+  ///
+  /// The reference code alternates epochs of the two with separate
+  /// optimizers; here both terms sit in one loss. Their gradients reach
+  /// disjoint parameters and Adam's update is per parameter, so one step
+  /// here is one step of each of the two optimisations side by side.
   case twoStep
 }
 
