@@ -17,19 +17,39 @@ public func weightedSum<Scalar: TensorScalar>(_ tensors: [Tensor<Scalar>], weigh
   precondition(
     tensors.count == weights.count,
     "weightedSum: \(tensors.count) tensors but \(weights.count) weights")
-  var total: Scalar = 0
-  for (tensor, weight) in zip(tensors, weights) {
-    if let weight {
+  // Four running sums, so that the additions do not wait on one another
+  // (one accumulator is a chain of dependent adds, 4 cycles each: most of
+  // the op's time for CDFlow's log-det at n = 96).
+  var (s0, s1, s2, s3): (Scalar, Scalar, Scalar, Scalar) = (0, 0, 0, 0)
+  for index in tensors.indices {
+    let tensor = tensors[index]
+    let x = UnsafePointer(tensor.storage.base)
+    let count = tensor.scalarCount
+    let whole = count & ~3
+    if let weight = weights[index] {
       precondition(
         weight.shape == tensor.shape, "weightedSum: weights \(weight.shape) for a tensor of shape \(tensor.shape)")
-      let (x, w) = (tensor.storage.base, weight.storage.base)
-      for index in 0..<tensor.scalarCount { total += x[index] * w[index] }
+      let w = UnsafePointer(weight.storage.base)
+      for start in stride(from: 0, to: whole, by: 4) {
+        s0 += x[start] * w[start]
+        s1 += x[start + 1] * w[start + 1]
+        s2 += x[start + 2] * w[start + 2]
+        s3 += x[start + 3] * w[start + 3]
+      }
+      for index in whole..<count { s0 += x[index] * w[index] }
+      withExtendedLifetime(weight) {}
     } else {
-      let x = tensor.storage.base
-      for index in 0..<tensor.scalarCount { total += x[index] }
+      for start in stride(from: 0, to: whole, by: 4) {
+        s0 += x[start]
+        s1 += x[start + 1]
+        s2 += x[start + 2]
+        s3 += x[start + 3]
+      }
+      for index in whole..<count { s0 += x[index] }
     }
+    withExtendedLifetime(tensor) {}
   }
-  withExtendedLifetime((tensors, weights)) {}
+  let total = (s0 + s1) + (s2 + s3)
   let value = Tensor(total)
   guard tensors.contains(where: { $0.autodiff != nil }) else { return value }
   let plainWeights = weights.map { $0?.detached }
