@@ -65,6 +65,15 @@ func conv2dValue<Scalar: TensorScalar>(
       bias.shape == [g.outChannels],
       "conv2d: bias \(bias.shape) is not [\(g.outChannels)] for filter \(filter.shape)")
   }
+  if g.prefersDualForm(columnChannels: g.inChannels, dualChannels: g.outChannels) {
+    // Fewer output than input channels: the adjoint form's column matrix
+    // has outChannels·KH·KW rows instead of inChannels·KH·KW.
+    var result = conv2dTransposedValue(
+      input, filter: flippedFilter(filter), outputSize: (g.outHeight, g.outWidth), strides: (1, 1),
+      padding: g.dualPadding)
+    if let bias { addBias(bias, to: &result) }
+    return result
+  }
   let result = Tensor<Scalar>(uninitializedShape: g.outputShape)
   guard result.scalarCount > 0 else { return result }
   let output = result.storage.base
@@ -174,6 +183,12 @@ func conv2dTransposedValue<Scalar: TensorScalar>(
     g.outputShape == gradient.shape,
     "\(operation): a conv2d of input \(g.inputShape) with strides \(strides) and padding \(padding) "
       + "gives \(g.outputShape), not the gradient's shape")
+  if g.prefersDualForm(columnChannels: g.inChannels, dualChannels: g.outChannels) {
+    // col2im's column matrix has inChannels·KH·KW rows; the forward form's
+    // im2col of the gradient has outChannels·KH·KW.
+    return conv2dValue(
+      gradient, filter: flippedFilter(filter), bias: nil, strides: (1, 1), padding: g.dualPadding)
+  }
   let result = Tensor<Scalar>(uninitializedShape: g.inputShape)
   guard result.scalarCount > 0 else { return result }
   let output = result.storage.base
@@ -253,6 +268,17 @@ func conv2dFilterGradientValue<Scalar: TensorScalar>(
   precondition(
     outputGradient.shape == g.outputShape,
     "\(operation): conv2d with strides \(strides) and padding \(padding) gives \(g.outputShape)")
+  if g.prefersDualForm(columnChannels: g.inChannels, dualChannels: g.outChannels) {
+    // ⟨conv2d(x, w), g⟩ = ⟨conv2d(g, flip(w), dual padding), x⟩, so the
+    // filter gradient is the flipped filter gradient of that convolution,
+    // whose im2col reads the gradient's outChannels instead of the input's
+    // inChannels.
+    let dual = conv2dFilterGradientValue(
+      input: outputGradient, outputGradient: input,
+      filterShape: [g.inChannels, g.outChannels, g.kernelHeight, g.kernelWidth],
+      strides: (1, 1), padding: g.dualPadding)
+    return flippedFilter(dual)
+  }
   let result = Tensor<Scalar>(uninitializedShape: filterShape)
   guard result.scalarCount > 0 else { return result }
   let output = result.storage.base
@@ -285,4 +311,48 @@ func conv2dFilterGradientValue<Scalar: TensorScalar>(
     }
   }
   return result
+}
+
+/// The filter of the adjoint convolution at stride 1: `[inChannels,
+/// outChannels, KH, KW]` from `[outChannels, inChannels, KH, KW]`, each
+/// kernel rotated by 180°. With it, `conv2d(x, w, padding: p)` equals
+/// `conv2dTransposed(x, flippedFilter(w), padding: K − 1 − p)`, and the
+/// transposed convolution equals a forward one likewise: the two ways to
+/// compute a stride-1 convolution, one through im2col of its input, the
+/// other through col2im of its output.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func flippedFilter<Scalar: TensorScalar>(_ filter: Tensor<Scalar>) -> Tensor<Scalar> {
+  let (outChannels, inChannels, height, width) = (filter.shape[0], filter.shape[1], filter.shape[2], filter.shape[3])
+  let result = Tensor<Scalar>(uninitializedShape: [inChannels, outChannels, height, width])
+  let source = filter.storage.base
+  let destination = result.storage.base
+  let area = height * width
+  for output in 0..<outChannels {
+    for input in 0..<inChannels {
+      let from = source + (output * inChannels + input) * area
+      let to = destination + (input * outChannels + output) * area
+      for index in 0..<area { to[area - 1 - index] = from[index] }
+    }
+  }
+  withExtendedLifetime(filter) {}
+  return result
+}
+
+/// Adds `bias[o]` to every pixel of channel `o` of `[batch, O, H, W]`, in place.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func addBias<Scalar: TensorScalar>(_ bias: Tensor<Scalar>, to result: inout Tensor<Scalar>) {
+  let (channels, area) = (result.shape[1], result.shape[2] * result.shape[3])
+  let planes = result.shape[0] * channels
+  let base = result.storage.base
+  let biasBase = bias.storage.base
+  Parallel.forEachRange(count: planes, grain: max(1, Parallel.elementwiseGrain / max(1, area))) { range in
+    for plane in range {
+      let value = biasBase[plane % channels]
+      let start = base + plane * area
+      for index in 0..<area { start[index] += value }
+    }
+  }
+  withExtendedLifetime(bias) {}
 }

@@ -43,6 +43,21 @@ struct Convolution2DGeometry {
     strideHeight == 1 && strideWidth == 1 && outHeight == height && outWidth == width
       && paddingHeight < height && paddingWidth < width
   }
+  /// The padding of the adjoint form at stride 1, `K − 1 − padding`.
+  var dualPadding: (Int, Int) { (kernelHeight - 1 - paddingHeight, kernelWidth - 1 - paddingWidth) }
+
+  /// Whether a stride-1 convolution whose column matrix would read
+  /// `columnChannels` channels is cheaper in its adjoint form, which reads
+  /// `dualChannels`: the column matrix is the op's largest temporary and
+  /// the copies into and out of it cost more than the `gemm` when one side
+  /// has few channels (a Glow conditioner's last 3×3 maps 64 channels to 4).
+  /// Needs padding ≤ K − 1 so that the adjoint's padding is not negative.
+  func prefersDualForm(columnChannels: Int, dualChannels: Int) -> Bool {
+    strideHeight == 1 && strideWidth == 1 && kernelArea > 1
+      && paddingHeight <= kernelHeight - 1 && paddingWidth <= kernelWidth - 1
+      && dualChannels > 0 && 2 * dualChannels <= columnChannels && batch > 0 && height > 0 && width > 0
+  }
+
   var inputShape: [Int] { [batch, inChannels, height, width] }
   var filterShape: [Int] { [outChannels, inChannels, kernelHeight, kernelWidth] }
   var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }

@@ -232,6 +232,12 @@ final class ConvolutionTests: XCTestCase {
     Setting(input: [3, 2, 2, 2], filter: [2, 2, 3, 3], strides: (1, 1), padding: (1, 1)),
     Setting(input: [2, 2, 3, 4], filter: [3, 2, 1, 3], strides: (1, 1), padding: (0, 1)),
     Setting(input: [2, 2, 1, 5], filter: [3, 2, 3, 3], strides: (1, 1), padding: (1, 1)),
+    // At most half as many output as input channels at stride 1: the
+    // adjoint forms (see `flippedFilter`), with a non-square kernel and
+    // unequal paddings, and an empty image that padding makes 2×1.
+    Setting(input: [3, 6, 5, 4], filter: [2, 6, 3, 2], strides: (1, 1), padding: (1, 0)),
+    Setting(input: [2, 8, 7, 7], filter: [4, 8, 3, 3], strides: (1, 1), padding: (1, 1)),
+    Setting(input: [2, 4, 0, 3], filter: [1, 4, 3, 3], strides: (1, 1), padding: (2, 1)),
   ]
 }
 
