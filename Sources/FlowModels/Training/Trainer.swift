@@ -193,14 +193,15 @@ public struct Trainer<Model: TrainableModel> {
       }
       observer(.evaluated(step: state.step, value: value, count: finalSet.count, isFinal: true))
     }
-    state.elapsedSeconds = elapsedBefore + runSeconds()
+    let finalSeconds = runSeconds()
+    state.elapsedSeconds = elapsedBefore + finalSeconds
     if let checkpoint {
       try save(to: checkpoint)
       observer(.checkpointed(step: state.step, path: checkpoint.path))
     }
     return TrainingSummary(
       model: Model.modelName, metricName: Model.metricName, metricKey: Model.metricKey, steps: state.step,
-      runSteps: runSteps, seconds: state.elapsedSeconds, runSeconds: runSeconds(),
+      runSteps: runSteps, seconds: state.elapsedSeconds, runSeconds: finalSeconds,
       trainMetric: state.recentMeanLoss ?? .nan, testMetric: state.finalEvaluation, testCount: testCount,
       checkpoint: checkpoint?.path, parameterCount: model.parameterCount)
   }
