@@ -67,6 +67,25 @@ public struct TrainingSummary: Equatable, Sendable {
   /// The model's parameter count.
   public var parameterCount: Int
 
+  public init(
+    model: String, metricName: String, metricKey: String, steps: Int, runSteps: Int, seconds: Double,
+    runSeconds: Double, trainMetric: Double, testMetric: Double?, testCount: Int?, checkpoint: String?,
+    parameterCount: Int
+  ) {
+    self.model = model
+    self.metricName = metricName
+    self.metricKey = metricKey
+    self.steps = steps
+    self.runSteps = runSteps
+    self.seconds = seconds
+    self.runSeconds = runSeconds
+    self.trainMetric = trainMetric
+    self.testMetric = testMetric
+    self.testCount = testCount
+    self.checkpoint = checkpoint
+    self.parameterCount = parameterCount
+  }
+
   /// The flat JSON fields of `flows train --json` (DESIGN.md, "Machine-readable
   /// output"): `model`, `steps`, `seconds`, `train_<key>`, `test_<key>`,
   /// `checkpoint`, and a few more. Non-finite numbers become `null`.
