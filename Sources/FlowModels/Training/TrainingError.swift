@@ -33,7 +33,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case let .cannotSaveCheckpoint(path, reason):
       return "cannot save the checkpoint '\(path)': \(reason); the previous file, if any, is intact"
     case let .unreadableCheckpoint(path, reason):
-      return "cannot resume from '\(path)': \(reason)"
+      return "cannot read the checkpoint '\(path)': \(reason)"
     case let .modelMismatch(path, expected, found):
       return "'\(path)' is a checkpoint of model '\(found)', not '\(expected)'"
     case let .invalidConfiguration(problem):
