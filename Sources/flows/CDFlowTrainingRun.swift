@@ -96,6 +96,8 @@ struct CDFlowTrainingRun {
           + "\(modelConfiguration.hiddenChannels), mixer \(modelConfiguration.mixer), "
           + "\(trainer.model.parameterCount) parameters; \(source.specification): \(trainingSet.count) training, "
           + "\(testSet.count) test images")
+      // Before the progress on standard error, also when standard output is a pipe.
+      fflush(stdout)
     }
     let display = ProgressDisplay(configuration: trainer.configuration, metricName: CDFlow<Float>.metricName)
     let summary: TrainingSummary

@@ -47,8 +47,8 @@ struct Demo: ParsableCommand {
     model.mixer = CDFlowMixer(mixer)!
     model.seed = seed
     let training = TrainingConfiguration(
-      learningRate: 1e-3, warmupSteps: 200, gradientClipNorm: 100, batchSize: 64, evaluateEvery: 1000,
-      evaluationCount: 1000, checkpointEvery: 1000, stop: .timeBudget(seconds: timeBudget), seed: seed)
+      learningRate: 1e-3, warmupSteps: 200, gradientClipNorm: 100, batchSize: 64, evaluateEvery: 500,
+      evaluationCount: 1000, checkpointEvery: 500, stop: .timeBudget(seconds: timeBudget), seed: seed)
     let (summary, trained) = try CDFlowTrainingRun(
       commandName: "flows demo", dataset: .fashionMNIST, model: model, training: training, trainCount: nil,
       checkpoint: directory.appendingPathComponent("cdflow.safetensors"),
