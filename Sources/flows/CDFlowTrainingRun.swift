@@ -66,9 +66,14 @@ struct CDFlowTrainingRun {
     }
     if let problem = training.problem { throw usageFailure(problem) }
 
-    try FileManager.default.createDirectory(
-      at: checkpoint.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try FileManager.default.createDirectory(at: curve.deletingLastPathComponent(), withIntermediateDirectories: true)
+    for directory in [checkpoint.deletingLastPathComponent(), curve.deletingLastPathComponent()] {
+      do {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      } catch {
+        throw reportFailure(
+          command: commandName, message: "cannot create the directory \(directory.path): \(error.localizedDescription)")
+      }
+    }
 
     var trainer: Trainer<CDFlow<Float>>
     if resume {

@@ -20,6 +20,9 @@ struct Eval: ParsableCommand {
   @Option(help: "Evaluate on the first this many test images (default all).")
   var count: Int?
 
+  @Option(help: "Seed of the dequantisation noise's stream (default: the training run's seed).")
+  var seed: UInt64?
+
   @Flag(help: "Print one JSON object.")
   var json = false
 
@@ -39,7 +42,9 @@ struct Eval: ParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let items = count.map { testSet.prefix($0) } ?? testSet
-        let value = model.evaluate(on: items, following: stored.configuration)
+        var configuration = stored.configuration
+        if let seed { configuration.seed = seed }
+        let value = model.evaluate(on: items, following: configuration)
         let elapsed = (clock.now - start).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         report(stored: stored, model: CDFlow<Float>.self, value: value, count: items.count, dataset: source, seconds: seconds)
