@@ -12,7 +12,7 @@ struct Demo: ParsableCommand {
       Writes <output>/cdflow.safetensors, <output>/curve.svg and <output>/samples.png. The model: 2 levels × 4 \
       steps, coupling networks 48 wide, the circulant-diagonal mixer (m = 2); Adam at 0.001 after 200 warm-up \
       steps, batches of 64. The same run by hand: flows train cdflow --levels 2 --steps-per-level 4 --hidden 48 \
-      --warmup 200 --time-budget 300.
+      --warmup 200 --eval-every 500 --checkpoint-every 500 --time-budget 300.
       """)
 
   /// The demo's architecture: small enough to make real progress in five
