@@ -246,6 +246,33 @@ final class TrainingTests: XCTestCase {
     }
   }
 
+  func testWarmUpRampsTheLearningRateAndStepsReportTheNormBeforeClipping() throws {
+    // Points far from the initial mean 0: the gradient −(x − μ) has norm ≈ 100.
+    let points = TrainingTestPoints(values: [Double](repeating: 100, count: 8))
+    var records: [TrainingStepRecord] = []
+    for optimizer in TrainingConfiguration.OptimizerKind.allCases {
+      records = []
+      var trainer = try Trainer(
+        model: TrainingTestMean<Double>(),
+        configuration: TrainingConfiguration(
+          optimizer: optimizer, learningRate: 0.3, warmupSteps: 3, gradientClipNorm: 2, batchSize: 2,
+          evaluateEvery: 0, checkpointEvery: 0, stop: .steps(5), seed: 2),
+        trainingSet: points, heldOutSet: nil)
+      let summary = try trainer.run(checkpoint: nil) { event in
+        if case .stepped(let record) = event { records.append(record) }
+      }
+      // η(t) = 0.3·min(1, (t + 1)/3), LinearWarmup's ramp.
+      for (record, expected) in zip(records, [0.1, 0.2, 0.3, 0.3, 0.3]) {
+        XCTAssertEqual(record.learningRate, expected, accuracy: 1e-15, "\(optimizer) step \(record.step)")
+      }
+      XCTAssertEqual(records.map(\.step), [1, 2, 3, 4, 5])
+      XCTAssertTrue(records.allSatisfy { $0.gradientNorm > 90 }, "\(records.map(\.gradientNorm))")
+      XCTAssertEqual(summary.steps, 5)
+      XCTAssertNil(summary.testMetric)
+      XCTAssertEqual(summary.trainMetric, records.map(\.loss).reduce(0, +) / 5, accuracy: 1e-12)
+    }
+  }
+
   func testConfigurationAndDataProblemsAreTypedErrors() throws {
     let points = TrainingTestPoints(values: [1, 2, 3])
     XCTAssertThrowsError(
