@@ -134,6 +134,8 @@ public struct Trainer<Model: TrainableModel> {
     }
     let elapsedBefore = state.elapsedSeconds
     var runSteps = 0
+    // A resumed run's checkpoints report its own evaluations, not the last run's final one.
+    state.finalEvaluation = nil
     let periodicSet = heldOutSet.map { set in configuration.evaluationCount.map { set.prefix($0) } ?? set }
     observer(.started(step: state.step, parameterCount: model.parameterCount, resumed: resumed))
 
