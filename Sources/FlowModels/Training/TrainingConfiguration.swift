@@ -24,6 +24,29 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// When this many seconds of this run have passed (checked before each
     /// step; the step under way finishes).
     case timeBudget(seconds: Double)
+
+    private enum CodingKeys: String, CodingKey { case steps, timeBudgetSeconds }
+
+    /// Encoded as `{"steps": N}` or `{"timeBudgetSeconds": S}`.
+    public func encode(to encoder: Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      switch self {
+      case .steps(let steps): try container.encode(steps, forKey: .steps)
+      case .timeBudget(let seconds): try container.encode(seconds, forKey: .timeBudgetSeconds)
+      }
+    }
+
+    public init(from decoder: Decoder) throws {
+      let container = try decoder.container(keyedBy: CodingKeys.self)
+      if let steps = try container.decodeIfPresent(Int.self, forKey: .steps) {
+        self = .steps(steps)
+      } else if let seconds = try container.decodeIfPresent(Double.self, forKey: .timeBudgetSeconds) {
+        self = .timeBudget(seconds: seconds)
+      } else {
+        throw DecodingError.dataCorrupted(
+          .init(codingPath: decoder.codingPath, debugDescription: "a stop needs 'steps' or 'timeBudgetSeconds'"))
+      }
+    }
   }
 
   public var optimizer: OptimizerKind
