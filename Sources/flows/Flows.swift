@@ -1,12 +1,11 @@
 import ArgumentParser
 import NormalizingFlows
 
-/// The command-line main job. Until the CDFlow model lands (issue 6), `demo`
-/// shows the tensor core at work.
+/// The command-line main job: train, evaluate and sample normalizing flows.
 @main
 struct Flows: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "flows",
     abstract: "Train, evaluate and sample normalizing flows.",
-    subcommands: [Demo.self, Tour.self, Inspect.self])
+    subcommands: [Train.self, Eval.self, Sample.self, Demo.self, Demo2D.self, Tour.self, Inspect.self])
 }
