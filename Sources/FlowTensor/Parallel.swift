@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import _FlowKernels
 
 /// Splits large loops across the machine's cores.
 ///
@@ -30,10 +31,14 @@ public enum Parallel {
   ///   - count: the number of iterations.
   ///   - grain: the smallest range worth a thread of its own.
   ///   - body: called once per range; ranges never overlap.
+  ///
+  /// Inside another call's `body` (on a worker thread, or on the calling
+  /// thread while it runs a chunk) the loop runs serially: the outer split
+  /// already occupies the cores.
   @inlinable
   public static func forEachRange(count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
     let chunks = min(threadCount, count / max(grain, 1))
-    if chunks <= 1 {
+    if chunks <= 1 || isInsideRegion {
       if count > 0 { body(0..<count) }
       return
     }
@@ -44,10 +49,22 @@ public enum Parallel {
       DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
         let start = count * chunk / chunks
         let end = count * (chunk + 1) / chunks
+        enterRegion()
         task.value(start..<end)
+        leaveRegion()
       }
     }
   }
+
+  /// Whether the calling thread is running a chunk of ``forEachRange(count:grain:_:)``.
+  @usableFromInline
+  static var isInsideRegion: Bool { flow_parallel_depth() > 0 }
+
+  @usableFromInline
+  static func enterRegion() { flow_parallel_enter() }
+
+  @usableFromInline
+  static func leaveRegion() { flow_parallel_leave() }
 }
 
 /// Carries a value into a `@Sendable` closure whose caller guarantees the

@@ -87,34 +87,53 @@ func conv2dValue<Scalar: TensorScalar>(
   }
   let inputBase = UnsafePointer(input.storage.base)
   let filterBase = UnsafePointer(filter.storage.base)
-  let chunk = g.imagesPerChunk
-  let columnScratch = Tensor<Scalar>(uninitializedShape: [g.patchSize * chunk * g.outputArea])
-  let productScratch = Tensor<Scalar>(uninitializedShape: [g.outChannels * chunk * g.outputArea])
-  let columns = columnScratch.storage.base
-  let product = productScratch.storage.base
-  withExtendedLifetime((columnScratch, productScratch)) {
-    for first in stride(from: 0, to: g.batch, by: chunk) {
-      let count = min(chunk, g.batch - first)
-      let rowLength = count * g.outputArea
+  let area = g.outputArea
+  // Images first..<first+count, through scratch for that many: the
+  // column matrix (none for one image of a pointwise convolution, whose
+  // column matrix is the image) and the channel-major product (none for
+  // one image, whose product is its output).
+  func convolve(first: Int, count: Int, columns: UnsafeMutablePointer<Scalar>, product: UnsafeMutablePointer<Scalar>) {
+    let rowLength = count * area
+    var source = UnsafePointer(columns)
+    if count == 1 && g.isPointwise {
+      source = inputBase + first * g.imageSize
+    } else {
       Tensor<Scalar>.im2col(inputBase + first * g.imageSize, imageCount: count, into: columns, geometry: g)
-      // The bias seeds the product and gemm adds to it (β = 1).
-      if let bias {
-        let biasBase = bias.storage.base
-        for channel in 0..<g.outChannels {
-          (product + channel * rowLength).update(repeating: biasBase[channel], count: rowLength)
-        }
+    }
+    let target = count == 1 ? output + first * g.outChannels * area : product
+    // The bias seeds the product and gemm adds to it (β = 1).
+    if let bias {
+      let biasBase = bias.storage.base
+      for channel in 0..<g.outChannels {
+        (target + channel * rowLength).update(repeating: biasBase[channel], count: rowLength)
       }
-      // product [O, count·OH·OW] = filter [O, C·KH·KW] × columns.
-      Scalar.gemm(
-        .notTransposed, .notTransposed, m: g.outChannels, n: rowLength, k: g.patchSize,
-        alpha: 1, a: filterBase, leadingDimensionA: g.patchSize,
-        b: columns, leadingDimensionB: rowLength,
-        beta: bias == nil ? 0 : 1, c: product, leadingDimensionC: rowLength)
+    }
+    // product [O, count·OH·OW] = filter [O, C·KH·KW] × columns.
+    Scalar.gemm(
+      .notTransposed, .notTransposed, m: g.outChannels, n: rowLength, k: g.patchSize,
+      alpha: 1, a: filterBase, leadingDimensionA: g.patchSize,
+      b: source, leadingDimensionB: rowLength,
+      beta: bias == nil ? 0 : 1, c: target, leadingDimensionC: rowLength)
+    if count > 1 {
       Tensor<Scalar>.transposeImageBlocks(
-        product, rows: g.outChannels, columns: count, blockSize: g.outputArea,
-        into: output + first * g.outChannels * g.outputArea)
+        product, rows: g.outChannels, columns: count, blockSize: area, into: output + first * g.outChannels * area)
     }
   }
+  if g.prefersImagesInParallel {
+    Parallel.forEachRange(count: g.batch, grain: 1) { images in
+      let columns = TensorStorage<Scalar>.make(uninitializedCount: g.isPointwise ? 1 : g.patchSize * area)
+      for image in images { convolve(first: image, count: 1, columns: columns.base, product: columns.base) }
+      withExtendedLifetime(columns) {}
+    }
+    return result
+  }
+  let chunk = g.imagesPerChunk
+  let columns = TensorStorage<Scalar>.make(uninitializedCount: g.patchSize * chunk * area)
+  let product = TensorStorage<Scalar>.make(uninitializedCount: g.outChannels * chunk * area)
+  for first in stride(from: 0, to: g.batch, by: chunk) {
+    convolve(first: first, count: min(chunk, g.batch - first), columns: columns.base, product: product.base)
+  }
+  withExtendedLifetime((columns, product)) {}
   return result
 }
 
@@ -198,27 +217,45 @@ func conv2dTransposedValue<Scalar: TensorScalar>(
   }
   let gradientBase = UnsafePointer(gradient.storage.base)
   let filterBase = UnsafePointer(filter.storage.base)
-  let chunk = g.imagesPerChunk
-  let columnScratch = Tensor<Scalar>(uninitializedShape: [g.patchSize * chunk * g.outputArea])
-  let gradientScratch = Tensor<Scalar>(uninitializedShape: [g.outChannels * chunk * g.outputArea])
-  let columns = columnScratch.storage.base
-  let gathered = gradientScratch.storage.base
-  withExtendedLifetime((columnScratch, gradientScratch)) {
-    for first in stride(from: 0, to: g.batch, by: chunk) {
-      let count = min(chunk, g.batch - first)
-      let rowLength = count * g.outputArea
+  let area = g.outputArea
+  // Images first..<first+count, through scratch for that many: the
+  // channel-major gradient (none for one image, whose gradient is already
+  // [O, OH·OW]) and the column matrix (none for one image of a pointwise
+  // convolution, whose column matrix is its output).
+  func spread(first: Int, count: Int, columns: UnsafeMutablePointer<Scalar>, gathered: UnsafeMutablePointer<Scalar>) {
+    let rowLength = count * area
+    var source = gradientBase + first * g.outChannels * area
+    if count > 1 {
       Tensor<Scalar>.transposeImageBlocks(
-        gradientBase + first * g.outChannels * g.outputArea, rows: count, columns: g.outChannels,
-        blockSize: g.outputArea, into: gathered)
-      // columns [C·KH·KW, count·OH·OW] = filterᵀ × gradient [O, count·OH·OW].
-      Scalar.gemm(
-        .transposed, .notTransposed, m: g.patchSize, n: rowLength, k: g.outChannels,
-        alpha: 1, a: filterBase, leadingDimensionA: g.patchSize,
-        b: gathered, leadingDimensionB: rowLength,
-        beta: 0, c: columns, leadingDimensionC: rowLength)
+        source, rows: count, columns: g.outChannels, blockSize: area, into: gathered)
+      source = UnsafePointer(gathered)
+    }
+    let direct = count == 1 && g.isPointwise
+    // columns [C·KH·KW, count·OH·OW] = filterᵀ × gradient [O, count·OH·OW].
+    Scalar.gemm(
+      .transposed, .notTransposed, m: g.patchSize, n: rowLength, k: g.outChannels,
+      alpha: 1, a: filterBase, leadingDimensionA: g.patchSize,
+      b: source, leadingDimensionB: rowLength,
+      beta: 0, c: direct ? output + first * g.imageSize : columns, leadingDimensionC: rowLength)
+    if !direct {
       Tensor<Scalar>.col2im(columns, imageCount: count, into: output + first * g.imageSize, geometry: g)
     }
   }
+  if g.prefersImagesInParallel {
+    Parallel.forEachRange(count: g.batch, grain: 1) { images in
+      let columns = TensorStorage<Scalar>.make(uninitializedCount: g.isPointwise ? 1 : g.patchSize * area)
+      for image in images { spread(first: image, count: 1, columns: columns.base, gathered: columns.base) }
+      withExtendedLifetime(columns) {}
+    }
+    return result
+  }
+  let chunk = g.imagesPerChunk
+  let columns = TensorStorage<Scalar>.make(uninitializedCount: g.patchSize * chunk * area)
+  let gathered = TensorStorage<Scalar>.make(uninitializedCount: g.outChannels * chunk * area)
+  for first in stride(from: 0, to: g.batch, by: chunk) {
+    spread(first: first, count: min(chunk, g.batch - first), columns: columns.base, gathered: gathered.base)
+  }
+  withExtendedLifetime((columns, gathered)) {}
   return result
 }
 
@@ -288,28 +325,69 @@ func conv2dFilterGradientValue<Scalar: TensorScalar>(
   }
   let inputBase = UnsafePointer(input.storage.base)
   let gradientBase = UnsafePointer(outputGradient.storage.base)
-  let chunk = g.imagesPerChunk
-  let columnScratch = Tensor<Scalar>(uninitializedShape: [g.patchSize * chunk * g.outputArea])
-  let gradientScratch = Tensor<Scalar>(uninitializedShape: [g.outChannels * chunk * g.outputArea])
-  let columns = columnScratch.storage.base
-  let gathered = gradientScratch.storage.base
-  withExtendedLifetime((columnScratch, gradientScratch)) {
-    for first in stride(from: 0, to: g.batch, by: chunk) {
-      let count = min(chunk, g.batch - first)
-      let rowLength = count * g.outputArea
+  let area = g.outputArea
+  // Adds (or, with `accumulate` false, writes) the filter gradient of
+  // images first..<first+count into `target` [O, C·KH·KW], through
+  // scratch as in conv2d.
+  func correlate(
+    first: Int, count: Int, accumulate: Bool, into target: UnsafeMutablePointer<Scalar>,
+    columns: UnsafeMutablePointer<Scalar>, gathered: UnsafeMutablePointer<Scalar>
+  ) {
+    let rowLength = count * area
+    var source = UnsafePointer(columns)
+    if count == 1 && g.isPointwise {
+      source = inputBase + first * g.imageSize
+    } else {
       Tensor<Scalar>.im2col(inputBase + first * g.imageSize, imageCount: count, into: columns, geometry: g)
-      Tensor<Scalar>.transposeImageBlocks(
-        gradientBase + first * g.outChannels * g.outputArea, rows: count, columns: g.outChannels,
-        blockSize: g.outputArea, into: gathered)
-      // result [O, C·KH·KW] (+)= gradient [O, count·OH·OW] × columnsᵀ; the
-      // first chunk overwrites (β = 0), the others accumulate.
-      Scalar.gemm(
-        .notTransposed, .transposed, m: g.outChannels, n: g.patchSize, k: rowLength,
-        alpha: 1, a: gathered, leadingDimensionA: rowLength,
-        b: columns, leadingDimensionB: rowLength,
-        beta: first == 0 ? 0 : 1, c: output, leadingDimensionC: g.patchSize)
     }
+    var gradientSource = gradientBase + first * g.outChannels * area
+    if count > 1 {
+      Tensor<Scalar>.transposeImageBlocks(
+        gradientSource, rows: count, columns: g.outChannels, blockSize: area, into: gathered)
+      gradientSource = UnsafePointer(gathered)
+    }
+    // target [O, C·KH·KW] (+)= gradient [O, count·OH·OW] × columnsᵀ.
+    Scalar.gemm(
+      .notTransposed, .transposed, m: g.outChannels, n: g.patchSize, k: rowLength,
+      alpha: 1, a: gradientSource, leadingDimensionA: rowLength,
+      b: source, leadingDimensionB: rowLength,
+      beta: accumulate ? 1 : 0, c: target, leadingDimensionC: g.patchSize)
   }
+  let filterCount = result.scalarCount
+  if g.prefersImagesInParallel {
+    // Each thread sums its own images into its own partial gradient; the
+    // partials are added in a fixed order, so a run is reproducible.
+    let parts = min(Parallel.threadCount, g.batch)
+    let partials = TensorStorage<Scalar>.make(uninitializedCount: parts * filterCount)
+    Parallel.forEachRange(count: parts, grain: 1) { range in
+      let columns = TensorStorage<Scalar>.make(uninitializedCount: g.isPointwise ? 1 : g.patchSize * area)
+      for part in range {
+        let images = (g.batch * part / parts)..<(g.batch * (part + 1) / parts)
+        for image in images {
+          correlate(
+            first: image, count: 1, accumulate: image != images.lowerBound, into: partials.base + part * filterCount,
+            columns: columns.base, gathered: columns.base)
+        }
+      }
+      withExtendedLifetime(columns) {}
+    }
+    output.update(from: partials.base, count: filterCount)
+    for part in 1..<parts {
+      let partial = partials.base + part * filterCount
+      for index in 0..<filterCount { output[index] += partial[index] }
+    }
+    withExtendedLifetime(partials) {}
+    return result
+  }
+  let chunk = g.imagesPerChunk
+  let columns = TensorStorage<Scalar>.make(uninitializedCount: g.patchSize * chunk * area)
+  let gathered = TensorStorage<Scalar>.make(uninitializedCount: g.outChannels * chunk * area)
+  for first in stride(from: 0, to: g.batch, by: chunk) {
+    correlate(
+      first: first, count: min(chunk, g.batch - first), accumulate: first > 0, into: output,
+      columns: columns.base, gathered: gathered.base)
+  }
+  withExtendedLifetime((columns, gathered)) {}
   return result
 }
 

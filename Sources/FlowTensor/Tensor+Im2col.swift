@@ -1,3 +1,4 @@
+import Foundation
 // The im2col layout behind the convolutions of Tensor+Convolution.swift:
 // the sizes of one convolution, and the copy of images into column matrices
 // (im2col) and its adjoint, the scatter-add back (col2im).
@@ -43,6 +44,25 @@ struct Convolution2DGeometry {
     strideHeight == 1 && strideWidth == 1 && outHeight == height && outWidth == width
       && paddingHeight < height && paddingWidth < width
   }
+  /// Whether the column matrix of an image is the image itself: a 1×1
+  /// kernel at stride 1 without padding.
+  var isPointwise: Bool {
+    kernelArea == 1 && strideHeight == 1 && strideWidth == 1 && paddingHeight == 0 && paddingWidth == 0
+  }
+
+  /// Output pixels per image from which each image is convolved on its own,
+  /// images split across threads, instead of in chunks of images sharing
+  /// one column matrix (one larger `gemm`, but copies between the NCHW and
+  /// channel-major layouts around it).
+  static let imagesInParallelMinimumArea = Int(ProcessInfo.processInfo.environment["TMP_CONV_AREA"] ?? "") ?? 128
+
+  /// Whether to convolve images one by one, split across threads: when
+  /// each image's `gemm` is wide enough to be efficient on its own and
+  /// there are enough images to share out.
+  var prefersImagesInParallel: Bool {
+    outputArea >= Self.imagesInParallelMinimumArea && batch >= 2 * Parallel.threadCount
+  }
+
   /// The padding of the adjoint form at stride 1, `K − 1 − padding`.
   var dualPadding: (Int, Int) { (kernelHeight - 1 - paddingHeight, kernelWidth - 1 - paddingWidth) }
 

@@ -238,6 +238,11 @@ final class ConvolutionTests: XCTestCase {
     Setting(input: [3, 6, 5, 4], filter: [2, 6, 3, 2], strides: (1, 1), padding: (1, 0)),
     Setting(input: [2, 8, 7, 7], filter: [4, 8, 3, 3], strides: (1, 1), padding: (1, 1)),
     Setting(input: [2, 4, 0, 3], filter: [1, 4, 3, 3], strides: (1, 1), padding: (2, 1)),
+    // Enough images of at least 128 output pixels to convolve images one
+    // by one across threads: a 3×3, a pointwise one and an adjoint form.
+    Setting(input: [2 * Parallel.threadCount + 1, 3, 12, 12], filter: [4, 3, 3, 3], strides: (1, 1), padding: (1, 1)),
+    Setting(input: [2 * Parallel.threadCount + 2, 4, 16, 8], filter: [5, 4, 1, 1], strides: (1, 1), padding: (0, 0)),
+    Setting(input: [2 * Parallel.threadCount + 1, 8, 12, 11], filter: [2, 8, 3, 3], strides: (1, 1), padding: (1, 1)),
   ]
 }
 

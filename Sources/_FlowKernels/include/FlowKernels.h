@@ -33,6 +33,12 @@ typedef struct {
 void flow_kernels_adam_f32(float *p, const float *g, float *m, float *v, ptrdiff_t count,
                            const FlowAdamConstants *constants);
 
+/// The nesting depth of FlowTensor's parallel regions on the calling
+/// thread (0 outside any), and entering and leaving one.
+int flow_parallel_depth(void);
+void flow_parallel_enter(void);
+void flow_parallel_leave(void);
+
 /// The instruction set flow_kernels_* use: 0 portable C, 1 AVX2+FMA.
 int flow_kernels_instruction_set(void);
 
