@@ -36,8 +36,9 @@ public func mixtureCDFTransform<Scalar: TensorScalar>(
     (logWeights - logScales - square(standardized) * Scalar(0.5)).logSumExp(alongAxes: [components])
     - Scalar(halfLogTwoPi)
   // Φ⁻¹ of the smaller tail mass (≤ ½) is ≤ 0 and finite in both branches,
-  // so neither branch of `select` carries an infinite derivative.
-  let tail = inverseNormalCDF(exp(min(logLower, logUpper)))
+  // so neither branch of `select` carries an infinite derivative; taken
+  // from its logarithm, it stays finite where the mass underflows.
+  let tail = inverseNormalCDF(logProbability: min(logLower, logUpper))
   let output = select(where: logLower.elementsLessOrEqual(to: logUpper), tail, else: -tail)
   return (output, logDensity + square(output) * Scalar(0.5) + Scalar(halfLogTwoPi))
 }
