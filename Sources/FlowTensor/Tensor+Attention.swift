@@ -66,3 +66,77 @@ func causalSoftmaxValue<Scalar: TensorScalar>(
   }
   return result
 }
+
+/// Causal attention of the last `queries` positions over the first
+/// `length` rows of key and value buffers: softmax(q·kᵀ)·v with query i
+/// (of n) seeing keys j ≤ length − n + i. The keys and values may be longer
+/// than `length` (a preallocated decoding cache); rows from `length` on are
+/// never read.
+///
+/// Without derivatives to record it works in place on the buffers: one
+/// `gemm` for the scores and one for the weighted values per leading
+/// index, on the contiguous `[length, headSize]` prefix of each matrix, so
+/// that a decoding step reads the cache once and copies nothing. With
+/// derivatives it is the composite of ``matmul(_:_:transposingA:transposingB:)``
+/// and ``causalSoftmax(_:keyOffset:)`` on the sliced prefix, whose rules apply.
+/// - Parameters:
+///   - queries: `[..., n, headSize]`, already scaled (by 1/√headSize).
+///   - keys, values: `[..., capacity, headSize]`, the leading axes of `queries`.
+///   - length: n ≤ length ≤ capacity.
+/// - Returns: `[..., n, headSize]`.
+/// - Complexity: O(batch·n·length·headSize).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func causalAttention<Scalar: TensorScalar>(
+  queries: Tensor<Scalar>, keys: Tensor<Scalar>, values: Tensor<Scalar>, length: Int
+) -> Tensor<Scalar> {
+  let rank = queries.rank
+  precondition(
+    rank >= 2 && keys.shape == values.shape && keys.rank == rank
+      && Array(keys.shape.prefix(rank - 2)) == Array(queries.shape.prefix(rank - 2))
+      && keys.shape[rank - 1] == queries.shape[rank - 1]
+      && queries.shape[rank - 2] <= length && length <= keys.shape[rank - 2],
+    "causalAttention: queries \(queries.shape), keys \(keys.shape), values \(values.shape), length \(length): "
+      + "need [..., n, d], [..., capacity, d] twice and n ≤ length ≤ capacity")
+  if queries.autodiff != nil || keys.autodiff != nil || values.autodiff != nil {
+    let visibleKeys = length == keys.shape[rank - 2] ? keys : keys.sliced(alongAxis: rank - 2, from: 0, to: length)
+    let visibleValues =
+      length == values.shape[rank - 2] ? values : values.sliced(alongAxis: rank - 2, from: 0, to: length)
+    return matmul(causalSoftmax(matmul(queries, visibleKeys, transposingB: true)), visibleValues)
+  }
+  let (count, size, capacity) = (queries.shape[rank - 2], queries.shape[rank - 1], keys.shape[rank - 2])
+  let result = Tensor<Scalar>(uninitializedShape: queries.shape)
+  guard result.scalarCount > 0 else { return result }
+  let batch = result.scalarCount / (count * size)
+  let output = result.storage.base
+  let (queryBase, keyBase, valueBase) = (
+    UnsafePointer(queries.storage.base), UnsafePointer(keys.storage.base), UnsafePointer(values.storage.base)
+  )
+  withExtendedLifetime((queries, keys, values)) {
+    withUnsafeTemporaryAllocation(of: Scalar.self, capacity: count * length) { buffer in
+      let scores = buffer.baseAddress!
+      for index in 0..<batch {
+        let keyMatrix = keyBase + index * capacity * size
+        Scalar.gemm(
+          .notTransposed, .transposed, m: count, n: length, k: size,
+          alpha: 1, a: queryBase + index * count * size, leadingDimensionA: size,
+          b: keyMatrix, leadingDimensionB: size, beta: 0, c: scores, leadingDimensionC: length)
+        for row in 0..<count {
+          let visible = length - count + row + 1
+          let line = scores + row * length
+          let shift = ReductionKernel.rowExtremum(UnsafePointer(line), count: visible, isGreaterPropagatingNaN)
+          for key in 0..<visible { line[key] = Scalar.exp(line[key] - shift) }
+          let reciprocal = 1 / ReductionKernel.pairwiseSum(UnsafePointer(line), count: visible) { $0 }
+          for key in 0..<visible { line[key] *= reciprocal }
+          for key in visible..<length { line[key] = 0 }
+        }
+        Scalar.gemm(
+          .notTransposed, .notTransposed, m: count, n: size, k: length,
+          alpha: 1, a: UnsafePointer(scores), leadingDimensionA: length,
+          b: valueBase + index * capacity * size, leadingDimensionB: size,
+          beta: 0, c: output + index * count * size, leadingDimensionC: size)
+      }
+    }
+  }
+  return result
+}

@@ -70,4 +70,47 @@ final class AttentionTests: XCTestCase {
     XCTAssertEqual(gradient[0, 0, 5], 0)  // query 0 sees keys 0…2 only (offset 6 − 4 = 2)
     XCTAssertNotEqual(gradient[0, 0, 2], 0)
   }
+
+  /// The in-place path over a buffer's prefix gives the composite's numbers;
+  /// rows past `length` (here NaN) are never read.
+  func testCausalAttentionOverABufferPrefixMatchesTheComposite() {
+    func check<Scalar: TensorScalar>(_: Scalar.Type, tolerance: Scalar) {
+      var generator = SeededGenerator(seed: 5)
+      let queries = Tensor<Scalar>.randomNormal(shape: [2, 3, 2, 4], using: &generator)
+      let prefixKeys = Tensor<Scalar>.randomNormal(shape: [2, 3, 5, 4], using: &generator)
+      let prefixValues = Tensor<Scalar>.randomNormal(shape: [2, 3, 5, 4], using: &generator)
+      let garbage = Tensor<Scalar>(repeating: .nan, shape: [2, 3, 3, 4])
+      let keys = Tensor(concatenating: [prefixKeys, garbage], alongAxis: 2)
+      let values = Tensor(concatenating: [prefixValues, garbage], alongAxis: 2)
+      let expected = matmul(causalSoftmax(matmul(queries, prefixKeys, transposingB: true)), prefixValues)
+      assertClose(
+        causalAttention(queries: queries, keys: keys, values: values, length: 5), expected,
+        absolute: tolerance, relative: tolerance)
+      // Square: the usual lower-triangular mask.
+      let square = causalAttention(
+        queries: prefixKeys, keys: prefixKeys, values: prefixValues, length: 5)
+      let squareExpected = matmul(causalSoftmax(matmul(prefixKeys, prefixKeys, transposingB: true)), prefixValues)
+      assertClose(square, squareExpected, absolute: tolerance, relative: tolerance)
+    }
+    check(Float.self, tolerance: 1e-5)
+    check(Double.self, tolerance: 1e-13)
+  }
+
+  func testCausalAttentionDerivatives() {
+    var generator = SeededGenerator(seed: 6)
+    let inputs = [
+      Tensor<Double>.randomNormal(shape: [2, 2, 4], using: &generator),
+      Tensor<Double>.randomNormal(shape: [2, 5, 4], using: &generator),
+      Tensor<Double>.randomNormal(shape: [2, 5, 4], using: &generator),
+    ]
+    let body: ([Tensor<Double>]) -> Tensor<Double> = { causalAttention(queries: $0[0], keys: $0[1], values: $0[2], length: 4) }
+    let reverse = checkVJP(of: body, at: inputs)
+    XCTAssertTrue(reverse.passed, "\(reverse)")
+    let forward = checkJVP(of: body, at: inputs)
+    XCTAssertTrue(forward.passed, "\(forward)")
+    // The key and value rows past `length` get no gradient.
+    let (_, gradients) = valueWithGradient(at: inputs) { body($0).sum() }
+    XCTAssertEqual(gradients[1].sliced(alongAxis: 1, from: 4, to: 5), Tensor.zeros(shape: [2, 1, 4]))
+    XCTAssertNotEqual(gradients[2].sliced(alongAxis: 1, from: 3, to: 4), Tensor.zeros(shape: [2, 1, 4]))
+  }
 }

@@ -37,7 +37,8 @@ public struct CausalSelfAttention<Scalar: TensorScalar>: Layer {
   ///   and the weighted values, one fused ``causalSoftmax(_:keyOffset:)``.
   public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     let (queries, keys, values) = projections(x)
-    return attend(queries, keys, values, batch: x.shape[0], length: x.shape[1])
+    let attended = causalAttention(queries: queries, keys: keys, values: values, length: x.shape[1])
+    return merge(attended, batch: x.shape[0], length: x.shape[1])
   }
 
   /// Attention of new positions over the cached ones and themselves; the
@@ -49,9 +50,8 @@ public struct CausalSelfAttention<Scalar: TensorScalar>: Layer {
   ///   these positions on the whole sequence.
   /// - Complexity: O(batch·new·(width² + (cached + new)·width)).
   public func callAsFunction(_ x: Tensor<Scalar>, cache: inout AttentionCache<Scalar>) -> Tensor<Scalar> {
-    let (queries, newKeys, newValues) = projections(x)
-    let (keys, values) = cache.append(keys: newKeys, values: newValues)
-    return attend(queries, keys, values, batch: x.shape[0], length: x.shape[1])
+    let (queries, keys, values) = projections(x)
+    return merge(cache.attend(queries, keys: keys, values: values), batch: x.shape[0], length: x.shape[1])
   }
 
   /// Queries (already scaled by 1/√headSize), keys and values, each `[batch, heads, length, headSize]`.
@@ -66,13 +66,10 @@ public struct CausalSelfAttention<Scalar: TensorScalar>: Layer {
     return (parts[0] * Scalar(1 / Double.sqrt(Double(headSize))), parts[1], parts[2])
   }
 
-  /// softmax(q·kᵀ) v under the causal mask (the last query sees every key),
-  /// heads merged and projected: `[batch, length, width]`.
-  private func attend(
-    _ queries: Tensor<Scalar>, _ keys: Tensor<Scalar>, _ values: Tensor<Scalar>, batch: Int, length: Int
-  ) -> Tensor<Scalar> {
-    let weights = causalSoftmax(matmul(queries, keys, transposingB: true))
-    let mixed = matmul(weights, values)
+  /// The heads of `attended` (`[batch, heads, length, headSize]`) side by
+  /// side and projected: `[batch, length, width]`.
+  private func merge(_ attended: Tensor<Scalar>, batch: Int, length: Int) -> Tensor<Scalar> {
+    let mixed = attended
       .transposed(permutation: [0, 2, 1, 3])
       .reshaped(to: [batch, length, width])
     return output(mixed)

@@ -69,7 +69,9 @@ public struct CausalTransformer<Scalar: TensorScalar>: Layer {
   }
 
   /// An empty cache for step-by-step decoding.
-  public func makeCache() -> TransformerCache<Scalar> { TransformerCache(layerCount: layers.count) }
+  public func makeCache() -> TransformerCache<Scalar> {
+    TransformerCache(layerCount: layers.count, capacity: maxLength)
+  }
 
   public mutating func visitParameters(with visitor: ParameterVisitor<Scalar>) {
     visitor.visit("inputProjection", &inputProjection)
