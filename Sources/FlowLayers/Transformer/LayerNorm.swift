@@ -29,14 +29,11 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
   /// - Parameters:
   ///   - x: `[..., features]`.
   /// - Returns: `x`'s shape.
-  /// - Complexity: O(n), a few passes (composed of differentiable ops).
+  /// - Complexity: O(n), two fused passes (``layerNormalization(_:scale:offset:epsilon:)``).
   public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     precondition(
       x.rank >= 1 && x.shape.last == features, "LayerNorm: input \(x.shape) does not end in \(features) features")
-    let axis = x.rank - 1
-    let centered = x - x.mean(alongAxes: [axis], keepingDimensions: true)
-    let variance = square(centered).mean(alongAxes: [axis], keepingDimensions: true)
-    return centered * rsqrt(variance + epsilon) * scale + offset
+    return layerNormalization(x, scale: scale, offset: offset, epsilon: epsilon)
   }
 
   public mutating func visitParameters(with visitor: ParameterVisitor<Scalar>) {
