@@ -29,10 +29,33 @@ public func causalSoftmax<Scalar: TensorScalar>(_ scores: Tensor<Scalar>, keyOff
   guard scores.autodiff != nil else { return value }
   return value.derived(
     from: scores, operation: "causalSoftmax(keyOffset: \(offset))",
-    pullback: { cotangent in value * (cotangent - (cotangent * value).sum(alongAxes: [-1], keepingDimensions: true)) },
+    pullback: { cotangent in causalSoftmaxPullback(cotangent, output: value) },
     tangent: { _, output, tangent in
       output * (tangent - (tangent * output).sum(alongAxes: [tangent.rank - 1], keepingDimensions: true))
     })
+}
+
+/// The cotangent of ``causalSoftmax(_:keyOffset:)``, `y ⊙ (g − ⟨g, y⟩)` per
+/// row, in one pass: the masked entries, where y is 0, give 0.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func causalSoftmaxPullback<Scalar: TensorScalar>(_ cotangent: Tensor<Scalar>, output: Tensor<Scalar>) -> Tensor<Scalar> {
+  let result = Tensor<Scalar>(uninitializedShape: output.shape)
+  let keys = output.shape.last ?? 0
+  guard result.scalarCount > 0, keys > 0 else { return result }
+  let (gradient, value) = (UnsafePointer(cotangent.storage.base), UnsafePointer(output.storage.base))
+  let destination = result.storage.base
+  withExtendedLifetime((cotangent, output)) {
+    Parallel.forEachRange(count: result.scalarCount / keys, grain: Swift.max(1, Parallel.elementwiseGrain / keys)) { range in
+      for row in range {
+        let (g, y, out) = (gradient + row * keys, value + row * keys, destination + row * keys)
+        var dot: Scalar = 0
+        for index in 0..<keys where y[index] != 0 { dot += g[index] * y[index] }
+        for index in 0..<keys { out[index] = y[index] == 0 ? 0 : y[index] * (g[index] - dot) }
+      }
+    }
+  }
+  return result
 }
 
 /// The value of ``causalSoftmax(_:keyOffset:)``, without derivatives.
