@@ -3,7 +3,7 @@ import FlowTensor
 
 extension ConformanceRegistry {
   /// Transformer autoregressive flows (TarFlow) with each transform and patch
-  /// size, in both reading orders. Each case checks that the Jacobian is
+  /// size, in both reading orders, and TarFlowLM's ChannelMix. Each case checks that the Jacobian is
   /// lower triangular with positions in reading order and, inside a
   /// position, features in order (the MADE order of Mix-1, the channel
   /// order of Mix-d's Rosenblatt map).
@@ -18,7 +18,12 @@ extension ConformanceRegistry {
       (.mixtureRosenblatt(components: 3), 2, .identity, 3),
     ]
     let length = 6
-    return configurations.map { transform, patchSize, order, channels in
+    let mix = [
+      ConformanceCase(
+        name: "ChannelMix(5 channels)", inputShape: [2, 3, 5],
+        double: { _ in ChannelMix<Double>(channels: 5) }, float: { _ in ChannelMix<Float>(channels: 5) })
+    ]
+    return mix + configurations.map { transform, patchSize, order, channels in
       var options = BijectorConformanceOptions()
       options.triangularOrder = autoregressiveOrder(
         length: length, channels: channels, patchSize: patchSize, order: order)
