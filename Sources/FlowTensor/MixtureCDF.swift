@@ -13,9 +13,12 @@ import RealModule
 /// u = Φ⁻¹(F(z)) through a Gaussian mixture's CDF, elementwise, with its
 /// log-derivative log|du/dz| = log p(z) − log N(u; 0, 1).
 ///
-/// Built from differentiable ops (`logNormalCDF`, `logSumExp`,
-/// `inverseNormalCDF`, …), so it differentiates in both modes with respect
-/// to every operand.
+/// One fused kernel in `Double` for both precisions (each element's
+/// components in one place, log-space throughout), with a fused pullback
+/// (`MixtureCDF+Derivatives.swift`). The tangent rule runs the same
+/// function composed of differentiable ops (`logNormalCDF`, `logSumExp`,
+/// ``inverseNormalCDF(logProbability:)``, …) with the tangents attached,
+/// so forward mode, batched tangents and reverse-over-forward all work.
 /// - Parameters:
 ///   - z: any shape `S`.
 ///   - logits: `S + [components]` or broadcastable to it; the mixture
@@ -23,8 +26,44 @@ import RealModule
 ///   - means: broadcastable to `S + [components]`.
 ///   - logScales: log standard deviations, broadcastable to `S + [components]`.
 /// - Returns: `output` u (shape `S`) and `logDerivative` log|du/dz| (shape `S`).
-/// - Complexity: O(n·components), about fifteen passes.
+/// - Complexity: O(n·components), 2·components `erfc` per element; split across cores.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func mixtureCDFTransform<Scalar: TensorScalar>(
+  _ z: Tensor<Scalar>, logits: Tensor<Scalar>, means: Tensor<Scalar>, logScales: Tensor<Scalar>
+) -> (output: Tensor<Scalar>, logDerivative: Tensor<Scalar>) {
+  let parameters = MixtureParameters(z.shape, logits: logits, means: means, logScales: logScales, operation: "mixtureCDFTransform")
+  let stacked = mixtureCDFValue(z.detached, parameters)  // [2, S...]: u, then log u′
+  let inputs = [z, logits, means, logScales]
+  var result = stacked
+  if inputs.contains(where: { $0.autodiff != nil }) {
+    let (input, shapes) = (z.detached, inputs.map(\.shape))
+    result = stacked.derived(
+      from: inputs, operation: "mixtureCDFTransform",
+      pullback: { cotangent in
+        mixtureCDFPullback(cotangent, input: input, parameters, output: stacked, shapes: shapes)
+      },
+      tangent: { inputs, _, tangents in
+        let duals = zip(inputs, tangents).map { $0.attachingTangent($1) }
+        let (u, logDerivative) = mixtureCDFTransformComposite(
+          duals[0], logits: duals[1], means: duals[2], logScales: duals[3])
+        // Tangent batch axes, from any operand that has a tangent.
+        let index = tangents.firstIndex { $0 != nil }!
+        let batch = tangents[index]!.rank - inputs[index].rank
+        let zeros = Tensor<Scalar>.zeros(shape: Array(tangents[index]!.shape.prefix(batch)) + z.shape)
+        let parts = [u.tangent ?? zeros, logDerivative.tangent ?? zeros].map { $0.expandingShape(at: batch) }
+        return Tensor(concatenating: parts, alongAxis: batch)
+      })
+  }
+  return (
+    result.sliced(alongAxis: 0, from: 0, to: 1).reshaped(to: z.shape),
+    result.sliced(alongAxis: 0, from: 1, to: 2).reshaped(to: z.shape)
+  )
+}
+
+/// ``mixtureCDFTransform(_:logits:means:logScales:)`` composed of
+/// differentiable ops: the fused op's tangent rule.
+func mixtureCDFTransformComposite<Scalar: TensorScalar>(
   _ z: Tensor<Scalar>, logits: Tensor<Scalar>, means: Tensor<Scalar>, logScales: Tensor<Scalar>
 ) -> (output: Tensor<Scalar>, logDerivative: Tensor<Scalar>) {
   let standardized = (z.expandingShape(at: z.rank) - means) * exp(-logScales)
@@ -78,6 +117,31 @@ private func broadcastShape(_ shape: [Int], _ target: [Int]) -> [Int] {
   Shape.broadcast(shape, target, operation: "mixtureCDFTransform: logits \(shape) against \(target)")
 }
 
+/// The operands of a mixture transform broadcast to `S + [components]`
+/// and made contiguous, without derivatives, for the fused kernels.
+struct MixtureParameters<Scalar: TensorScalar> {
+  let components: Int
+  let logits: Tensor<Scalar>
+  let means: Tensor<Scalar>
+  let logScales: Tensor<Scalar>
+
+  init(_ shape: [Int], logits: Tensor<Scalar>, means: Tensor<Scalar>, logScales: Tensor<Scalar>, operation: String) {
+    let components = [logits.shape.last, means.shape.last, logScales.shape.last].compactMap { $0 }.max() ?? 1
+    let full = shape + [components]
+    func expanded(_ parameter: Tensor<Scalar>, _ name: String) -> Tensor<Scalar> {
+      let target = Shape.broadcast(
+        parameter.shape, full, operation: "\(operation): \(name) \(parameter.shape) against \(shape) + [\(components)]")
+      precondition(
+        target == full, "\(operation): \(name) \(parameter.shape) does not broadcast to \(full)")
+      return parameter.shape == full ? parameter.detached : parameter.detached.broadcast(to: full)
+    }
+    self.components = components
+    self.logits = expanded(logits, "logits")
+    self.means = expanded(means, "means")
+    self.logScales = expanded(logScales, "logScales")
+  }
+}
+
 /// The roots of ``inverseMixtureCDFTransform(_:logits:means:logScales:)``
 /// without derivatives.
 @_specialize(where Scalar == Float)
@@ -85,24 +149,17 @@ private func broadcastShape(_ shape: [Int], _ target: [Int]) -> [Int] {
 func mixtureCDFRoot<Scalar: TensorScalar>(
   _ u: Tensor<Scalar>, logits: Tensor<Scalar>, means: Tensor<Scalar>, logScales: Tensor<Scalar>
 ) -> Tensor<Scalar> {
-  let components = [logits.shape.last, means.shape.last, logScales.shape.last].compactMap { $0 }.max() ?? 1
-  let full = u.shape + [components]
-  let operation = "inverseMixtureCDFTransform: u \(u.shape)"
-  let logits = logits.broadcast(to: Shape.broadcast(logits.shape, full, operation: "\(operation), logits \(logits.shape)"))
-  let means = means.broadcast(to: Shape.broadcast(means.shape, full, operation: "\(operation), means \(means.shape)"))
-  let logScales = logScales.broadcast(
-    to: Shape.broadcast(logScales.shape, full, operation: "\(operation), logScales \(logScales.shape)"))
-  precondition(
-    logits.shape == full && means.shape == full && logScales.shape == full,
-    "\(operation): the parameters must broadcast to \(full)")
+  let parameters = MixtureParameters(
+    u.shape, logits: logits, means: means, logScales: logScales, operation: "inverseMixtureCDFTransform")
+  let components = parameters.components
   let result = Tensor<Scalar>(uninitializedShape: u.shape)
   guard result.scalarCount > 0 else { return result }
   let (uBase, logitBase, meanBase, scaleBase) = (
-    UnsafePointer(u.storage.base), UnsafePointer(logits.storage.base), UnsafePointer(means.storage.base),
-    UnsafePointer(logScales.storage.base)
+    UnsafePointer(u.storage.base), UnsafePointer(parameters.logits.storage.base),
+    UnsafePointer(parameters.means.storage.base), UnsafePointer(parameters.logScales.storage.base)
   )
   let destination = result.storage.base
-  withExtendedLifetime((u, logits, means, logScales)) {
+  withExtendedLifetime((u, parameters)) {
     Parallel.forEachRange(count: result.scalarCount, grain: Swift.max(1, 2048 / components)) { range in
       withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * components) { buffer in
         let logWeight = buffer.baseAddress!
@@ -110,13 +167,8 @@ func mixtureCDFRoot<Scalar: TensorScalar>(
         let scale = mean + components
         for element in range {
           let offset = element * components
-          var largest = -Double.infinity
-          for k in 0..<components { largest = Swift.max(largest, Double(logitBase[offset + k])) }
-          var total = 0.0
-          for k in 0..<components { total += Double.exp(Double(logitBase[offset + k]) - largest) }
-          let normalizer = largest + Double.log(total)
+          normalizedLogWeights(logitBase + offset, count: components, into: logWeight)
           for k in 0..<components {
-            logWeight[k] = Double(logitBase[offset + k]) - normalizer
             mean[k] = Double(meanBase[offset + k])
             scale[k] = Double.exp(Double(scaleBase[offset + k]))
           }
@@ -127,6 +179,30 @@ func mixtureCDFRoot<Scalar: TensorScalar>(
     }
   }
   return result
+}
+
+/// log softmax of `count` logits, in `Double`.
+@inline(__always)
+func normalizedLogWeights<Scalar: TensorScalar>(
+  _ logits: UnsafePointer<Scalar>, count: Int, into logWeights: UnsafeMutablePointer<Double>
+) {
+  var largest = -Double.infinity
+  for k in 0..<count { largest = Swift.max(largest, Double(logits[k])) }
+  var total = 0.0
+  for k in 0..<count { total += Double.exp(Double(logits[k]) - largest) }
+  let normalizer = largest + Double.log(total)
+  for k in 0..<count { logWeights[k] = Double(logits[k]) - normalizer }
+}
+
+/// log Σ exp(x[k]) for `count` ≥ 1 values.
+@inline(__always)
+func logSumExp(_ x: UnsafePointer<Double>, count: Int) -> Double {
+  var largest = -Double.infinity
+  for k in 0..<count { largest = Swift.max(largest, x[k]) }
+  guard largest > -Double.infinity else { return largest }
+  var total = 0.0
+  for k in 0..<count { total += Double.exp(x[k] - largest) }
+  return largest + Double.log(total)
 }
 
 /// The z with Φ⁻¹(F(z)) = u for one mixture (normalised log-weights), by

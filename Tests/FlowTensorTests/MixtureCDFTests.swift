@@ -105,4 +105,23 @@ final class MixtureCDFTests: XCTestCase {
       XCTAssertTrue(forward.passed, "\(name): \(forward)")
     }
   }
+
+  /// Derivatives with broadcast parameters (summed back to their shapes),
+  /// with both outputs weighted at once, and in the tails (|t| up to ~9),
+  /// where the weight derivatives come from the smaller tail mass.
+  func testDerivativesWithBroadcastParametersAndTails() {
+    var generator = SeededGenerator(seed: 8)
+    let z = Tensor<Double>([[-9, -2.5, 0.3], [1.2, 4, 9.5]])
+    let logits = Tensor<Double>.randomNormal(shape: [3, 4], using: &generator)
+    let means = Tensor<Double>.randomNormal(shape: [4], using: &generator) * 0.5
+    let logScales = Tensor<Double>.randomNormal(shape: [1], using: &generator) * 0.2
+    let body: ([Tensor<Double>]) -> Tensor<Double> = { p in
+      let (u, logDerivative) = mixtureCDFTransform(p[0], logits: p[1], means: p[2], logScales: p[3])
+      return u * 0.7 + logDerivative * 1.3
+    }
+    let reverse = checkVJP(of: body, at: [z, logits, means, logScales], absoluteTolerance: 1e-6, relativeTolerance: 1e-5)
+    XCTAssertTrue(reverse.passed, "\(reverse)")
+    let forward = checkJVP(of: body, at: [z, logits, means, logScales], absoluteTolerance: 1e-6, relativeTolerance: 1e-5)
+    XCTAssertTrue(forward.passed, "\(forward)")
+  }
 }
