@@ -59,9 +59,11 @@ public struct MaskedAutoregressiveHead<Scalar: TensorScalar>: Layer {
     precondition(
       x.rank >= 2 && x.shape.last == features,
       "MaskedAutoregressiveHead: input \(x.shape) does not end in \(features) features")
-    let hidden = gelu(matmul(x, input.weight * inputMask) + input.bias + context)
-    let result = matmul(hidden, output.weight * outputMask) + output.bias
-    return result.reshaped(to: Array(result.shape.dropLast()) + [features, outputsPerFeature])
+    // Rows flattened: one gemm each way (see `Dense.applied(toRows:)`).
+    let masked = Dense(weight: input.weight * inputMask, bias: input.bias)
+    let hidden = gelu(masked.applied(toRows: x) + context)
+    let result = Dense(weight: output.weight * outputMask, bias: output.bias).applied(toRows: hidden)
+    return result.reshaped(to: Array(hidden.shape.dropLast()) + [features, outputsPerFeature])
   }
 
   public mutating func visitParameters(with visitor: ParameterVisitor<Scalar>) {

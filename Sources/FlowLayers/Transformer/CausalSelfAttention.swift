@@ -59,7 +59,7 @@ public struct CausalSelfAttention<Scalar: TensorScalar>: Layer {
     precondition(
       x.rank == 3 && x.shape[2] == width, "CausalSelfAttention: input \(x.shape) is not [batch, length, \(width)]")
     let (batch, length) = (x.shape[0], x.shape[1])
-    let heads = queryKeyValue(x)
+    let heads = queryKeyValue.applied(toRows: x)
       .reshaped(to: [batch, length, 3, headCount, headSize])
       .transposed(permutation: [2, 0, 3, 1, 4])
     let parts = heads.split(count: 3, alongAxis: 0).map { $0.reshaped(to: [batch, headCount, length, headSize]) }
@@ -72,7 +72,7 @@ public struct CausalSelfAttention<Scalar: TensorScalar>: Layer {
     let mixed = attended
       .transposed(permutation: [0, 2, 1, 3])
       .reshaped(to: [batch, length, width])
-    return output(mixed)
+    return output.applied(toRows: mixed)
   }
 
   public mutating func visitParameters(with visitor: ParameterVisitor<Scalar>) {

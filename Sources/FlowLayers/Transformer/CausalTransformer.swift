@@ -47,9 +47,9 @@ public struct CausalTransformer<Scalar: TensorScalar>: Layer {
   /// - Returns: `[batch, length, outputSize]`.
   /// - Complexity: O(batch·length·width·(width·layers + inputSize + outputSize) + batch·length²·width·layers).
   public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    var h = positionalEmbedding(inputProjection(x))
+    var h = positionalEmbedding(inputProjection.applied(toRows: x))
     for layer in layers { h = layer(h) }
-    return outputProjection(outputNorm(h))
+    return outputProjection.applied(toRows: outputNorm(h))
   }
 
   /// The network on new positions after the cached ones: the rows
@@ -62,10 +62,10 @@ public struct CausalTransformer<Scalar: TensorScalar>: Layer {
     precondition(
       cache.layers.count == layers.count,
       "CausalTransformer: a cache of \(cache.layers.count) layers for a network of \(layers.count)")
-    var h = positionalEmbedding(inputProjection(x), startingAt: cache.length)
+    var h = positionalEmbedding(inputProjection.applied(toRows: x), startingAt: cache.length)
     for index in layers.indices { h = layers[index](h, cache: &cache.layers[index]) }
     cache.length += x.shape[1]
-    return outputProjection(outputNorm(h))
+    return outputProjection.applied(toRows: outputNorm(h))
   }
 
   /// An empty cache for step-by-step decoding.

@@ -25,7 +25,7 @@ public struct FeedForward<Scalar: TensorScalar>: Layer {
   /// - Returns: `x`'s shape.
   /// - Complexity: O(n·expansion·width), two `gemm`s.
   public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    contract(gelu(expand(x)))
+    contract.applied(toRows: gelu(expand.applied(toRows: x)))
   }
 
   public mutating func visitParameters(with visitor: ParameterVisitor<Scalar>) {
