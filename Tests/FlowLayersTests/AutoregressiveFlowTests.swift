@@ -57,6 +57,10 @@ final class AutoregressiveFlowTests: XCTestCase {
       XCTAssertNotEqual(z.sliced(alongAxis: 1, from: rest.lowerBound, to: rest.upperBound),
                         x.sliced(alongAxis: 1, from: rest.lowerBound, to: rest.upperBound))
     }
+    // One position holding the whole sequence: nothing to condition on.
+    let whole: TransformerAutoregressiveFlow<Double> = makeFlow(.affine, patchSize: 6, parameterNoise: 0.2)
+    XCTAssertEqual(whole.forward(x).output, x)
+    XCTAssertEqual(whole.inverse(x).output, x)
   }
 
   /// The sequential inverse is the inverse of the parallel forward in the
