@@ -52,4 +52,34 @@ final class AutoregressiveTrainingTests: XCTestCase {
     let (x, _) = flow.transform.inverse(z)
     assertClose(flow.transform.forward(x).output, z, absolute: 1e-4, relative: 1e-4)
   }
+
+  /// Mix-1 fits bimodal features, which no affine map of a Gaussian can:
+  /// every feature ½N(−2, 0.3²) + ½N(2, 0.3²) independently, entropy
+  /// 0.908 nats per feature (3.63 for 4 × 1), against 8.49 for the best
+  /// Gaussian (where identical initial components would leave it).
+  func testMixtureBlockLearnsBimodalFeatures() {
+    var generator = SeededGenerator(seed: 2)
+    func samples(_ count: Int) -> Tensor<Float> {
+      let signs = Tensor<Float>.randomRademacher(shape: [count, 4, 1], using: &generator)
+      return signs * 2 + Tensor<Float>.randomNormal(shape: [count, 4, 1], using: &generator) * 0.3
+    }
+    let block = TransformerAutoregressiveFlow<Float>(
+      channels: 1, length: 4, width: 16, layerCount: 1, headCount: 2, expansion: 2,
+      transform: .mixtureCDF(components: 3, hiddenSize: 8), using: &generator)
+    var flow = Flow(base: StandardNormal<Float>(eventShape: [4, 1]), transform: block)
+    var optimizer = Adam<Float>(learningRate: 2e-2)
+    let heldOut = samples(256)
+    func negativeLogLikelihood() -> Float { -withoutRecording { flow.logProbability(heldOut).mean().scalar } }
+    let initial = negativeLogLikelihood()
+    for _ in 0..<150 {
+      let batch = samples(64)
+      let (_, gradients) = valueWithGradient(at: flow) { -$0.logProbability(batch).mean() }
+      optimizer.update(&flow, along: gradients)
+    }
+    let final = negativeLogLikelihood()
+    XCTAssertLessThan(final, 4.5, "NLL \(initial) → \(final); the best Gaussian scores 8.49, the data 3.63")
+    let z = Tensor<Float>.randomNormal(shape: [4, 4, 1], using: &generator)
+    let (x, _) = flow.transform.inverse(z)
+    assertClose(flow.transform.forward(x).output, z, absolute: 1e-4, relative: 1e-4)
+  }
 }

@@ -9,8 +9,9 @@ import FlowTensor
 /// in `order` (stacks alternate identity and reversed). The network's
 /// output is shifted right by one position, so position i's parameters
 /// depend only on positions < i, and position 0's are zero; the output
-/// projection starts at zero, so a new block is the identity (affine,
-/// Mix-1) or the codebook's Rosenblatt map (Mix-d).
+/// projection starts at zero, so a new block is the identity (affine), a
+/// fixed near-identity mixture map (Mix-1, see ``mixtureBias(features:components:)``)
+/// or the codebook's Rosenblatt map (Mix-d).
 ///
 /// `forward` (data → base) is one parallel pass; `inverse` is sequential
 /// over positions and reuses the attention keys and values through a
@@ -80,8 +81,10 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
     case .affine:
       break
     case .mixtureCDF(let components, let hiddenSize):
-      maskedHead = MaskedAutoregressiveHead(
+      var head = MaskedAutoregressiveHead<Scalar>(
         features: features, hiddenSize: hiddenSize, outputsPerFeature: 3 * components, using: &generator)
+      head.output.bias = Self.mixtureBias(features: features, components: components)
+      maskedHead = head
     case .mixtureRosenblatt(let components):
       mixture = RosenblattMixture(components: components, channels: channels, using: &generator)
     }
@@ -89,6 +92,22 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
     self.patchSize = patchSize
     self.transform = transform
     self.order = order
+  }
+
+  /// The initial Mix-1 parameters of every feature: equal weights, means
+  /// spread evenly over [−½, ½] and a common scale that keeps the mixture's
+  /// variance 1. Identical components would stay identical under gradient
+  /// descent (their gradients agree), so the spread breaks the symmetry;
+  /// the initial map is close to the identity (|u − z| < 0.04 for |z| ≤ 3
+  /// with 3 components) without being it.
+  static func mixtureBias(features: Int, components: Int) -> Tensor<Scalar> {
+    let offsets = (0..<components).map { components == 1 ? 0 : Double($0) / Double(components - 1) - 0.5 }
+    let variance = offsets.reduce(0) { $0 + $1 * $1 } / Double(components)
+    let logScale = 0.5 * Double.log(1 - variance)
+    let perFeature =
+      Array(repeating: Scalar(0), count: components) + offsets.map { Scalar($0) }
+      + Array(repeating: Scalar(logScale), count: components)
+    return Tensor(shape: [features * 3 * components], scalars: Array((0..<features).map { _ in perFeature }.joined()))
   }
 
   /// Features per position, `patchSize·channels`.
