@@ -66,8 +66,41 @@ public struct MaskedAutoregressiveHead<Scalar: TensorScalar>: Layer {
     return result.reshaped(to: Array(hidden.shape.dropLast()) + [features, outputsPerFeature])
   }
 
+  /// The head with its masks applied once and its output layer split by
+  /// feature, for decoding one feature at a time (a sequential inverse).
+  func makeDecoder() -> MaskedAutoregressiveDecoder<Scalar> {
+    let maskedOutput = output.weight * outputMask
+    let width = outputsPerFeature
+    return MaskedAutoregressiveDecoder(
+      input: Dense(weight: input.weight * inputMask, bias: input.bias),
+      outputs: (0..<features).map { feature in
+        Dense(
+          weight: maskedOutput.sliced(alongAxis: 1, from: feature * width, to: (feature + 1) * width),
+          bias: output.bias.sliced(alongAxis: 0, from: feature * width, to: (feature + 1) * width))
+      })
+  }
+
   public mutating func visitParameters(with visitor: ParameterVisitor<Scalar>) {
     visitor.visit("input", &input)
     visitor.visit("output", &output)
+  }
+}
+
+/// A ``MaskedAutoregressiveHead`` prepared for feature-by-feature decoding:
+/// per step one small product for the hidden layer and one for the
+/// outputs of the feature being decoded, with no masks to reapply.
+struct MaskedAutoregressiveDecoder<Scalar: TensorScalar> {
+  /// The input layer, masked.
+  let input: Dense<Scalar>
+  /// Per feature, the output layer's masked columns of that feature.
+  let outputs: [Dense<Scalar>]
+
+  /// The outputs of `feature`, from the features decoded so far.
+  /// - Parameters:
+  ///   - x: `[..., features]`; entries at `feature` and after are ignored (masked).
+  ///   - context: `[..., hiddenSize]`.
+  /// - Returns: `[..., outputsPerFeature]`, equal to the head's row `feature`.
+  func callAsFunction(_ x: Tensor<Scalar>, context: Tensor<Scalar>, feature: Int) -> Tensor<Scalar> {
+    outputs[feature].applied(toRows: gelu(input.applied(toRows: x) + context))
   }
 }

@@ -34,7 +34,10 @@ extension TransformerAutoregressiveFlow {
   ///   - z: `[batch, 1, features]`.
   ///   - parameters: `[batch, 1, network.outputSize]`, predicted from the positions before.
   /// - Returns: x of `z`'s shape and the *forward* log-determinant at x, `[batch]`.
-  func transformInverse(_ z: Tensor<Scalar>, parameters: Tensor<Scalar>) -> (Tensor<Scalar>, Tensor<Scalar>) {
+  ///   - decoder: Mix-1's head prepared once for the whole inverse (made here when `nil`).
+  func transformInverse(
+    _ z: Tensor<Scalar>, parameters: Tensor<Scalar>, decoder: MaskedAutoregressiveDecoder<Scalar>? = nil
+  ) -> (Tensor<Scalar>, Tensor<Scalar>) {
     let batch = z.shape[0]
     switch transform {
     case .affine:
@@ -43,13 +46,13 @@ extension TransformerAutoregressiveFlow {
     case .mixtureCDF:
       // Feature d's mixture depends on features < d of the same position:
       // decode them in order, the unknown ones zero (the mask ignores them).
-      let head = maskedHead!
+      let decoder = decoder ?? maskedHead!.makeDecoder()
       var columns: [Tensor<Scalar>] = []
       var logDeterminant = Tensor<Scalar>.zeros(shape: [batch])
       for feature in 0..<features {
         let known = columns + [Tensor.zeros(shape: [batch, 1, features - feature])]
-        let raw = head(Tensor(concatenating: known, alongAxis: 2), context: parameters)
-        let (logits, means, logScales) = mixtureParameters(raw.sliced(alongAxis: 2, from: feature, to: feature + 1))
+        let raw = decoder(Tensor(concatenating: known, alongAxis: 2), context: parameters, feature: feature)
+        let (logits, means, logScales) = mixtureParameters(raw.expandingShape(at: 2))
         let (x, logDerivative) = inverseMixtureCDFTransform(
           z.sliced(alongAxis: 2, from: feature, to: feature + 1), logits: logits, means: means, logScales: logScales)
         columns.append(x)

@@ -154,6 +154,7 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
     let positions = self.positions(y)
     let (batch, count) = (positions.shape[0], positions.shape[1])
     var cache = network.makeCache()
+    let decoder = maskedHead?.makeDecoder()
     var decoded: [Tensor<Scalar>] = []
     var logDeterminant = Tensor<Scalar>.zeros(shape: [batch])
     for index in 0..<count {
@@ -166,7 +167,7 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
         parameters = network(Tensor(concatenating: decoded, alongAxis: 1)).sliced(alongAxis: 1, from: index - 1, to: index)
       }
       let (x, positionLogDeterminant) = transformInverse(
-        positions.sliced(alongAxis: 1, from: index, to: index + 1), parameters: parameters)
+        positions.sliced(alongAxis: 1, from: index, to: index + 1), parameters: parameters, decoder: decoder)
       decoded.append(x)
       logDeterminant = logDeterminant + positionLogDeterminant
     }
