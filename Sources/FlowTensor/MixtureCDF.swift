@@ -17,7 +17,7 @@ import RealModule
 /// components in one place, log-space throughout), with a fused pullback
 /// (`MixtureCDF+Derivatives.swift`). The tangent rule runs the same
 /// function composed of differentiable ops (`logNormalCDF`, `logSumExp`,
-/// ``inverseNormalCDF(logProbability:)``, …) with the tangents attached,
+/// `inverseNormalCDF(logProbability:)`, …) with the tangents attached,
 /// so forward mode, batched tangents and reverse-over-forward all work.
 /// - Parameters:
 ///   - z: any shape `S`.

@@ -10,7 +10,7 @@ import FlowTensor
 /// output is shifted right by one position, so position i's parameters
 /// depend only on positions < i, and position 0's are zero; the output
 /// projection starts at zero, so a new block is the identity (affine), a
-/// fixed near-identity mixture map (Mix-1, see ``mixtureBias(features:components:)``)
+/// fixed near-identity mixture map (Mix-1: spread components, see `mixtureBias`)
 /// or the codebook's Rosenblatt map (Mix-d).
 ///
 /// `forward` (data → base) is one parallel pass; `inverse` is sequential
@@ -186,7 +186,7 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
     return order == .reversed ? patched.reversed(alongAxes: [1]) : patched
   }
 
-  /// The inverse of ``positions(_:)``.
+  /// The inverse of `positions(_:)`.
   func tokens(_ positions: Tensor<Scalar>) -> Tensor<Scalar> {
     let ordered = order == .reversed ? positions.reversed(alongAxes: [1]) : positions
     return ordered.reshaped(to: [positions.shape[0], positions.shape[1] * patchSize, channels])

@@ -7,7 +7,7 @@ import FlowTensor
 /// Plain decoding (nothing recorded for derivatives) writes the new keys
 /// and values in place into buffers `[batch, heads, capacity, headSize]`
 /// allocated once, and attends over their prefix without copying it
-/// (``causalAttention(queries:keys:values:length:)``). When derivatives are
+/// (``FlowTensor/causalAttention(queries:keys:values:length:)``). When derivatives are
 /// recorded or carried, the cache keeps differentiable concatenations
 /// instead, so that gradients reach earlier positions.
 public struct AttentionCache<Scalar: TensorScalar> {

@@ -34,7 +34,7 @@ public struct CausalSelfAttention<Scalar: TensorScalar>: Layer {
   /// - Returns: `[batch, length, width]`.
   /// - Complexity: O(batch·length·width² + batch·length²·width): three
   ///   `gemm`s for the projections, two batched products for the scores
-  ///   and the weighted values, one fused ``causalSoftmax(_:keyOffset:)``.
+  ///   and the weighted values, one fused ``FlowTensor/causalSoftmax(_:keyOffset:)``.
   public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     let (queries, keys, values) = projections(x)
     let attended = causalAttention(queries: queries, keys: keys, values: values, length: x.shape[1])

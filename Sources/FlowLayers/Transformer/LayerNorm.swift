@@ -29,7 +29,7 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
   /// - Parameters:
   ///   - x: `[..., features]`.
   /// - Returns: `x`'s shape.
-  /// - Complexity: O(n), two fused passes (``layerNormalization(_:scale:offset:epsilon:)``).
+  /// - Complexity: O(n), two fused passes (``FlowTensor/layerNormalization(_:scale:offset:epsilon:)``).
   public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     precondition(
       x.rank >= 1 && x.shape.last == features, "LayerNorm: input \(x.shape) does not end in \(features) features")
