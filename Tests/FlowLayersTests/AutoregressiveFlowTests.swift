@@ -192,4 +192,22 @@ final class AutoregressiveFlowTests: XCTestCase {
     let report = checkBijector(flow, input: Tensor.randomNormal(shape: [2, 4, 2], using: &generator), options: options)
     XCTAssertTrue(report.failures.contains { $0.contains("not lower triangular") }, "\(report)")
   }
+
+  /// An empty batch and a batch of one pass through every transform.
+  func testEmptyAndSingleBatches() {
+    for transform in Self.transforms {
+      let flow: TransformerAutoregressiveFlow<Float> = makeFlow(transform, patchSize: 2, parameterNoise: 0.1)
+      let empty = Tensor<Float>.zeros(shape: [0, 6, 3])
+      let (z, logDeterminant) = flow.forward(empty)
+      XCTAssertEqual(z.shape, [0, 6, 3], "\(transform)")
+      XCTAssertEqual(logDeterminant.shape, [0], "\(transform)")
+      let (x, inverseLogDeterminant) = flow.inverse(empty)
+      XCTAssertEqual(x.shape, [0, 6, 3], "\(transform)")
+      XCTAssertEqual(inverseLogDeterminant.shape, [0], "\(transform)")
+      var generator = SeededGenerator(seed: 12)
+      let one = Tensor<Float>.randomNormal(shape: [1, 4, 3], using: &generator)  // shorter than the longest input
+      let (back, _) = flow.inverse(flow.forward(one).output)
+      assertClose(back, one, absolute: 1e-4, relative: 1e-4, "\(transform)")
+    }
+  }
 }
