@@ -92,10 +92,10 @@ func mixtureCDFTransformComposite<Scalar: TensorScalar>(
 /// converges from any start, and accurate in both tails. It runs in
 /// `Double` for both precisions, to a relative step of 1e-14.
 ///
-/// Differentiable: one Newton step z = z* − (u(z*) − u)·e^(−log u′(z*)) from
-/// the detached root z*, in differentiable ops, has the value z* (up to the
-/// root's residual) and the implicit-function derivatives dz/du = 1/u′ and
-/// dz/dθ = −(∂u/∂θ)/u′.
+/// Differentiable: one Newton step z = z* + (u − u(z*))·e^(−log u′(z*))
+/// from the detached root z*, in differentiable ops, has the
+/// implicit-function derivatives dz/du = 1/u′ and dz/dθ = −(∂u/∂θ)/u′; its
+/// change of value is subtracted again, so the value is exactly z*.
 /// - Parameters:
 ///   - u: any shape `S`.
 ///   - logits, means, logScales: as in the forward transform, broadcastable to `S + [components]`.
@@ -108,8 +108,12 @@ public func inverseMixtureCDFTransform<Scalar: TensorScalar>(
   let root = mixtureCDFRoot(
     u.detached, logits: logits.detached, means: means.detached, logScales: logScales.detached)
   let (reached, logDerivative) = mixtureCDFTransform(root, logits: logits, means: means, logScales: logScales)
-  let output = root - (reached - u) * exp(-logDerivative)
-  return (output, logDerivative)
+  guard [u, logits, means, logScales].contains(where: { $0.autodiff != nil }) else { return (root, logDerivative) }
+  // The Newton step's change is added and taken away again: the value stays
+  // the solver's root (a step in `Float` would only add rounding), the
+  // derivatives are the step's.
+  let step = (u - reached) * exp(-logDerivative)
+  return (root + (step - stopGradient(step)), logDerivative)
 }
 
 /// The shape `shape` broadcasts to against `target` (for the logits' softmax axis).

@@ -58,7 +58,7 @@ final class MixtureCDFTests: XCTestCase {
       let (zBack, _) = inverseMixtureCDFTransform(uOut, logits: logits, means: means, logScales: logScales)
       assertClose(zBack, zIn, absolute: tolerance, relative: tolerance, "z → u → z")
     }
-    check(Float.self, tolerance: 1e-5)
+    check(Float.self, tolerance: 1e-6)
     check(Double.self, tolerance: 1e-12)
   }
 
