@@ -1,0 +1,91 @@
+import RealModule
+
+/// Cotangents of layer normalisation, with x̂ = (x − μ)·r the normalised
+/// input and g the output cotangent:
+/// offset̄ = Σ_rows g, scalē = Σ_rows g ⊙ x̂, and, with h = g ⊙ scale,
+/// x̄ = r·(h − mean(h) − x̂·mean(h ⊙ x̂)) along each row.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func layerNormalizationPullback<Scalar: TensorScalar>(
+  _ cotangent: Tensor<Scalar>, input: Tensor<Scalar>, scale: Tensor<Scalar>,
+  statistics: LayerNormalizationStatistics<Scalar>
+) -> [Tensor<Scalar>?] {
+  let features = input.shape.last ?? 0
+  let inputGradient = Tensor<Scalar>(uninitializedShape: input.shape)
+  let scaled = Tensor<Scalar>(uninitializedShape: input.shape)  // g ⊙ x̂, summed below for scalē
+  let rows = features == 0 ? 0 : input.scalarCount / features
+  if rows > 0 {
+    let (gradientBase, source, scaleBase) = (
+      UnsafePointer(cotangent.storage.base), UnsafePointer(input.storage.base), UnsafePointer(scale.storage.base)
+    )
+    let (inputOut, scaledOut) = (inputGradient.storage.base, scaled.storage.base)
+    let count = Scalar(features)
+    statistics.values.withUnsafeBufferPointer { moments in
+      withExtendedLifetime((cotangent, input, scale)) {
+        Parallel.forEachRange(count: rows, grain: Swift.max(1, Parallel.elementwiseGrain / features)) { range in
+          for row in range {
+            let (mean, reciprocal) = (moments[2 * row], moments[2 * row + 1])
+            let g = gradientBase + row * features
+            let x = source + row * features
+            var sumH: Scalar = 0
+            var sumHX: Scalar = 0
+            for j in 0..<features {
+              let normalized = (x[j] - mean) * reciprocal
+              let h = g[j] * scaleBase[j]
+              sumH += h
+              sumHX += h * normalized
+              scaledOut[row * features + j] = g[j] * normalized
+            }
+            let (meanH, meanHX) = (sumH / count, sumHX / count)
+            let out = inputOut + row * features
+            for j in 0..<features {
+              let normalized = (x[j] - mean) * reciprocal
+              out[j] = reciprocal * (g[j] * scaleBase[j] - meanH - normalized * meanHX)
+            }
+          }
+        }
+      }
+    }
+  }
+  let leading = Array(0..<(input.rank - 1))
+  return [
+    inputGradient,
+    scaled.sum(alongAxes: leading).reshaped(to: [features]),
+    cotangent.sum(alongAxes: leading).reshaped(to: [features]),
+  ]
+}
+
+/// Tangent of layer normalisation in public ops (so it differentiates
+/// again): ẏ = r·(ẋ − mean(ẋ) − x̂·mean(ẋ ⊙ x̂))⊙scale + x̂⊙ṡcale + ȯffset,
+/// means along the last axis; tangents may carry leading batch axes.
+func layerNormalizationTangent<Scalar: TensorScalar>(
+  _ x: Tensor<Scalar>, scale: Tensor<Scalar>, epsilon: Scalar, tangents: [Tensor<Scalar>?]
+) -> Tensor<Scalar> {
+  let axis = x.rank - 1
+  let centered = x - x.mean(alongAxes: [axis], keepingDimensions: true)
+  let reciprocal = rsqrt(square(centered).mean(alongAxes: [axis], keepingDimensions: true) + epsilon)
+  let normalized = centered * reciprocal
+  var terms: [Tensor<Scalar>] = []
+  if let dx = tangents[0] {
+    let last = dx.rank - 1
+    let projected =
+      dx - dx.mean(alongAxes: [last], keepingDimensions: true)
+      - normalized * (dx * normalized).mean(alongAxes: [last], keepingDimensions: true)
+    terms.append(projected * reciprocal * scale)
+  }
+  if let dScale = tangents[1] {
+    // [batch..., features] against x̂ [..., features]: put the batch axes first.
+    let batch = Array(dScale.shape.dropLast())
+    let aligned = dScale.reshaped(to: batch + Array(repeating: 1, count: x.rank - 1) + [x.shape[axis]])
+    terms.append(normalized * aligned)
+  }
+  if let dOffset = tangents[2] {
+    let batch = Array(dOffset.shape.dropLast())
+    terms.append(dOffset.reshaped(to: batch + Array(repeating: 1, count: x.rank - 1) + [x.shape[axis]]))
+  }
+  var total = terms[0]
+  for term in terms.dropFirst() { total = total + term }
+  let batchRank = total.rank - x.rank
+  let target = Array(total.shape[..<batchRank]) + x.shape
+  return total.shape == target ? total : total.broadcast(to: target)
+}
