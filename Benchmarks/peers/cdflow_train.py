@@ -159,11 +159,20 @@ def quality(args):
     rows, notes = [], []
     for mixer in args.mixers:
         torch.manual_seed(args.seed)
-        model = cdflow.CDFlow(configuration_for(args, mixer))
+        configuration = configuration_for(args, mixer)
+        if mixer in checkpoints:
+            tensors, metadata = cdflow.read_safetensors(checkpoints[mixer])
+            if "configuration" in metadata:
+                written = cdflow.configuration_from_json(metadata["configuration"])
+                differing = sorted(key for key in configuration if key != "seed" and written[key] != configuration[key]
+                                   and (key != "mixer" or cdflow.parse_mixer(written[key]) != cdflow.parse_mixer(
+                                       configuration[key])))
+                if differing:
+                    raise SystemExit(f"{checkpoints[mixer]}: its configuration differs in {differing}")
+        model = cdflow.CDFlow(configuration)
         sampler = cdflow.BatchSampler(len(train), args.batch, args.data_seed)
         noise = torch.Generator().manual_seed(args.noise_seed)
         if mixer in checkpoints:
-            tensors, _ = cdflow.read_safetensors(checkpoints[mixer])
             cdflow.load_swift_checkpoint(model, tensors)
         else:
             first = cdflow.epoch_permutation(len(train), args.data_seed, 0)[:args.batch]
