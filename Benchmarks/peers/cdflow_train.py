@@ -32,6 +32,10 @@ Modes:
            checkpoint]}`); exit status 1 when one exceeds the tolerance of
            its precision. This is the equivalence test of the
            two implementations (Tests/FlowModelsTests/CDFlowPeerTests.swift).
+  batches  prints the indices of the first `--iterations` batches that
+           BatchSampler(count: `--count`, batchSize: `--batch`, seed:
+           `--data-seed`) draws, as `{"batches": [[…], …]}` (the test of
+           the quality mode's data order).
 
 Prints one JSON object in flowbench's format. Exits with status 3 and a
 sentence on stderr when this Python has no torch.
@@ -259,7 +263,7 @@ def check(path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", choices=["timing", "quality", "check"], default="timing")
+    parser.add_argument("--mode", choices=["timing", "quality", "check", "batches"], default="timing")
     parser.add_argument("--mixers", nargs="+", default=["cd", "lu", "dense", "reverse"])
     parser.add_argument("--levels", type=int, default=2)
     parser.add_argument("--steps-per-level", type=int, default=8)
@@ -282,6 +286,7 @@ def main():
     parser.add_argument("--test-count", type=int, default=10000, help="quality: test images evaluated")
     parser.add_argument("--init-checkpoint", nargs="+", help="quality: mixer=PATH of Swift's initial parameters")
     parser.add_argument("--checkpoint", nargs="+", help="check: checkpoints written by Swift")
+    parser.add_argument("--count", type=int, default=60000, help="batches: the items the sampler draws from")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -297,6 +302,11 @@ def main():
         passed = all(result["passed"] for result in results)
         print(json.dumps({"passed": passed, "results": results}))
         sys.exit(0 if passed else 1)
+
+    if args.mode == "batches":
+        sampler = cdflow.BatchSampler(args.count, args.batch, args.data_seed)
+        print(json.dumps({"batches": [sampler.next() for _ in range(args.iterations)]}))
+        return
 
     notes = []
     if not args.suffix:

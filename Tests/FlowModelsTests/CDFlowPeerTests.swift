@@ -69,6 +69,22 @@ final class CDFlowPeerTests: XCTestCase {
     }
   }
 
+  /// The peer's quality mode trains on the batches Swift's BatchSampler
+  /// draws, across an epoch boundary and at Fashion-MNIST's size.
+  func testThePyTorchPeerDrawsBatchesInSwiftsOrder() throws {
+    guard let python = CDFlowPeerPython.find() else {
+      print("note: no Python with torch: the peer's batch order was not compared")
+      return
+    }
+    for (count, batchSize, seed, iterations) in [(10, 3, UInt64(42), 5), (60_000, 64, UInt64(0), 3)] {
+      var sampler = BatchSampler(count: count, batchSize: batchSize, seed: seed)
+      let expected = (0..<iterations).map { _ in sampler.next() }
+      XCTAssertEqual(
+        try python.batches(count: count, batchSize: batchSize, seed: seed, iterations: iterations), expected,
+        "\(count) items, batches of \(batchSize), seed \(seed)")
+    }
+  }
+
   /// The fixed-tensor walk reaches every mixer: one entry per sign vector
   /// and permutation, under the names the peer's state dict uses.
   func testFixedTensorNames() {
@@ -279,6 +295,21 @@ private struct CDFlowPeerPython {
       throw Failure(description: "cdflow_train.py --mode check exited with \(status): \(output) \(errors)")
     }
     return results
+  }
+
+  /// `cdflow_train.py --mode batches`: the first `iterations` batches of the peer's sampler.
+  func batches(count: Int, batchSize: Int, seed: UInt64, iterations: Int) throws -> [[Int]] {
+    let script = Self.packageRoot.appendingPathComponent("Benchmarks/peers/cdflow_train.py").path
+    let (status, output, errors) = Self.run(
+      executable,
+      [script, "--mode", "batches", "--count", "\(count)", "--batch", "\(batchSize)", "--data-seed", "\(seed)",
+       "--iterations", "\(iterations)"])
+    guard let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+      let batches = object["batches"] as? [[Int]]
+    else {
+      throw Failure(description: "cdflow_train.py --mode batches exited with \(status): \(output) \(errors)")
+    }
+    return batches
   }
 
   private static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String, errors: String) {
