@@ -1,0 +1,77 @@
+extension MarkovSource {
+  /// The stationary distribution over states, π = πP, by power iteration.
+  ///
+  /// Every transition probability is positive, so after k steps every state
+  /// reaches every other and the iteration converges geometrically from the
+  /// uniform start (Perron–Frobenius).
+  /// - Parameters:
+  ///   - tolerance: stop when an iteration moves π by at most this in the
+  ///     L1 norm.
+  ///   - maximumIterations: the cap; precondition that it converges within.
+  /// - Returns: `stateCount` probabilities summing to 1.
+  /// - Complexity: O(A^(k+1)) per iteration.
+  public func stationaryDistribution(tolerance: Double = 1e-14, maximumIterations: Int = 1_000_000) -> [Double] {
+    let states = stateCount
+    var current = [Double](repeating: 1 / Double(states), count: states)
+    var next = [Double](repeating: 0, count: states)
+    for _ in 0..<maximumIterations {
+      for index in next.indices { next[index] = 0 }
+      transitions.withUnsafeBufferPointer { table in
+        for state in 0..<states {
+          let mass = current[state]
+          let base = order == 0 ? 0 : (state * alphabetSize) % states
+          for symbol in 0..<alphabetSize {
+            next[order == 0 ? 0 : base + symbol] += mass * table[state * alphabetSize + symbol]
+          }
+        }
+      }
+      let total = next.reduce(0, +)
+      var change = 0.0
+      for index in next.indices {
+        next[index] /= total
+        change += abs(next[index] - current[index])
+      }
+      swap(&current, &next)
+      if change <= tolerance { return current }
+    }
+    preconditionFailure("MarkovSource.stationaryDistribution: no convergence to \(tolerance) in \(maximumIterations) iterations")
+  }
+
+  /// The entropy rate in bits per character,
+  /// H = −Σ_s π_s Σ_t P(t | s) log₂ P(t | s) (Cover & Thomas, *Elements of
+  /// Information Theory*, Theorem 4.2.4): the lowest expected log-loss any
+  /// model of the source can reach.
+  /// - Complexity: that of ``stationaryDistribution(tolerance:maximumIterations:)``.
+  public var entropyRate: Double {
+    let stationary = stationaryDistribution()
+    var total = 0.0
+    for state in 0..<stateCount {
+      var conditional = 0.0
+      for symbol in 0..<alphabetSize {
+        let probability = transitions[state * alphabetSize + symbol]
+        conditional -= probability * Double.log2(probability)
+      }
+      total += stationary[state] * conditional
+    }
+    return total
+  }
+
+  /// The mean log-loss of `symbols` under the chain, in bits per character:
+  /// −(1 / (n − k)) Σ_{t ≥ k} log₂ P(x_t | x_{t−k..t−1}), over every symbol
+  /// that has a full context.
+  /// - Parameters:
+  ///   - symbols: each in `0..<alphabetSize`. Precondition: more than
+  ///     `order` of them.
+  public func logLoss(of symbols: [UInt8]) -> Double {
+    precondition(symbols.count > order,
+      "MarkovSource.logLoss: \(symbols.count) symbols leave none with a context of \(order)")
+    var state = self.state(before: order, in: symbols)
+    var total = 0.0
+    for position in order..<symbols.count {
+      let symbol = Int(symbols[position])
+      total -= Double.log2(transitions[state * alphabetSize + symbol])
+      state = self.state(after: state, emitting: symbol)
+    }
+    return total / Double(symbols.count - order)
+  }
+}
