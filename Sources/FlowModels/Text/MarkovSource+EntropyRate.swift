@@ -6,7 +6,8 @@ extension MarkovSource {
   /// uniform start (Perron–Frobenius).
   /// - Parameters:
   ///   - tolerance: stop when an iteration moves π by at most this in the
-  ///     L1 norm.
+  ///     L1 norm, or once the moves stop shrinking below 1e-10 (rounding
+  ///     then dominates them, which happens first for many states).
   ///   - maximumIterations: the cap; precondition that it converges within.
   /// - Returns: `stateCount` probabilities summing to 1.
   /// - Complexity: O(A^(k+1)) per iteration.
@@ -14,6 +15,7 @@ extension MarkovSource {
     let states = stateCount
     var current = [Double](repeating: 1 / Double(states), count: states)
     var next = [Double](repeating: 0, count: states)
+    var previousChange = Double.infinity
     for _ in 0..<maximumIterations {
       for index in next.indices { next[index] = 0 }
       transitions.withUnsafeBufferPointer { table in
@@ -32,7 +34,8 @@ extension MarkovSource {
         change += abs(next[index] - current[index])
       }
       swap(&current, &next)
-      if change <= tolerance { return current }
+      if change <= tolerance || (change <= 1e-10 && change >= previousChange) { return current }
+      previousChange = change
     }
     preconditionFailure("MarkovSource.stationaryDistribution: no convergence to \(tolerance) in \(maximumIterations) iterations")
   }
