@@ -21,13 +21,28 @@ final class MarkovSourceTests: XCTestCase {
       let source = MarkovSource(
         order: reference.order, alphabetSize: reference.alphabetSize, transitions: reference.transitions)
       let label = "order \(reference.order), \(reference.alphabetSize) symbols"
-      let stationary = source.stationaryDistribution()
-      XCTAssertEqual(stationary.count, reference.stationary.count, label)
-      for (actual, expected) in zip(stationary, reference.stationary) {
-        assertClose(actual, expected, absolute: 1e-12, label)
+      // Both methods: the direct solve (used up to 1,024 states) and the
+      // power iteration (beyond).
+      for stationary in [source.stationaryDistribution(), source.stationaryDistributionByPowerIteration()] {
+        XCTAssertEqual(stationary.count, reference.stationary.count, label)
+        for (actual, expected) in zip(stationary, reference.stationary) {
+          assertClose(actual, expected, absolute: 1e-12, label)
+        }
       }
       assertClose(source.entropyRate, reference.entropyRate, absolute: 1e-12, relative: 1e-12, label)
     }
+  }
+
+  func testPowerIterationAgreesWithTheDirectSolveOnACharacterChain() {
+    // 729 states: the iteration's moves reach the rounding floor before
+    // 1e-14, so it stops there; the two must still agree closely.
+    let source = MarkovSource(order: 2, sharpness: 2.5, seed: 21)
+    let direct = source.stationaryDistribution()
+    let iterated = source.stationaryDistributionByPowerIteration()
+    assertClose(direct.reduce(0, +), 1, absolute: 1e-12)
+    XCTAssertTrue(direct.allSatisfy { $0 > 0 })
+    let largestDifference = zip(direct, iterated).map { abs($0 - $1) }.max()!
+    XCTAssertLessThan(largestDifference, 1e-12)
   }
 
   func testTwoStateChainMatchesItsClosedForm() {
@@ -48,9 +63,9 @@ final class MarkovSourceTests: XCTestCase {
     assertClose(independent.entropyRate, 1.75, absolute: 1e-15)
 
     // Sharpness 0: every row uniform, log₂ 27 bits whatever the order.
-    for order in [0, 1, 2] {
+    for order in [0, 1, 2, 3] {
       let uniform = MarkovSource(order: order, sharpness: 0, seed: 1)
-      XCTAssertEqual(uniform.stateCount, [1, 27, 729][order])
+      XCTAssertEqual(uniform.stateCount, [1, 27, 729, 19683][order])
       assertClose(uniform.entropyRate, Double.log2(27), absolute: 1e-12, "order \(order)")
     }
     // Sharper logits make a more predictable source.

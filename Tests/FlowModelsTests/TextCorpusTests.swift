@@ -80,12 +80,15 @@ final class TextCorpusTests: XCTestCase {
   }
 
   func testTheDefaultFolderSaysToRunMakeCorpus() {
-    let error = CharacterCorpusError(
-      file: CharacterCorpus.defaultDirectory.appendingPathComponent("train.txt"), reason: .missingFile,
-      remedy: "make it with `make corpus` in the package folder")
-    XCTAssertTrue(error.description.hasSuffix("data/corpus/train.txt: no such file; make it with `make corpus` in the package folder"),
-      error.description)
     XCTAssertEqual(CharacterCorpus.makeCommand, "make corpus")
+    XCTAssertEqual(CharacterCorpus.defaultDirectory.path, FileManager.default.currentDirectoryPath + "/data/corpus")
+    let remedy = CharacterCorpus.remedy(forDirectory: URL(fileURLWithPath: "data/corpus/", isDirectory: true))
+    XCTAssertEqual(remedy, "make it with `make corpus` in the package folder")
+    let error = CharacterCorpusError(
+      file: CharacterCorpus.defaultDirectory.appendingPathComponent("train.txt"), reason: .missingFile, remedy: remedy)
+    XCTAssertEqual(error.description,
+      CharacterCorpus.defaultDirectory.path + "/train.txt: no such file; make it with `make corpus` in the package folder")
+    XCTAssertNotEqual(CharacterCorpus.remedy(forDirectory: directory), remedy)
   }
 
   func testAByteOutsideTheAlphabetIsReportedWithItsOffset() throws {

@@ -55,14 +55,20 @@ public struct CharacterCorpus: Sendable {
   ///   folder its remedy names `make corpus`.
   /// - Complexity: O(total characters).
   public init(directory: URL = CharacterCorpus.defaultDirectory) throws {
-    let isDefault = directory.standardizedFileURL.path == Self.defaultDirectory.standardizedFileURL.path
-    let remedy = isDefault
-      ? "make it with `\(Self.makeCommand)` in the package folder"
-      : "a corpus folder holds train.txt, validation.txt and test.txt, as `\(Self.makeCommand)` writes into data/corpus"
+    let remedy = Self.remedy(forDirectory: directory)
     func read(_ split: Split) throws -> [UInt8] {
       try Self.readSymbols(from: directory.appendingPathComponent(split.fileName), remedy: remedy)
     }
     self.init(training: try read(.train), validation: try read(.validation), test: try read(.test))
+  }
+
+  /// What a ``CharacterCorpusError`` about a file of `directory` suggests:
+  /// for the default folder, to run `make corpus`; for another, what a
+  /// corpus folder holds.
+  public static func remedy(forDirectory directory: URL) -> String {
+    directory.standardizedFileURL.path == defaultDirectory.standardizedFileURL.path
+      ? "make it with `\(makeCommand)` in the package folder"
+      : "a corpus folder holds train.txt, validation.txt and test.txt, as `\(makeCommand)` writes into data/corpus"
   }
 
   /// The part `split`.

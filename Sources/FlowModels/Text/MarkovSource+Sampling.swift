@@ -8,7 +8,7 @@ extension MarkovSource {
   ///   - count: symbols. Precondition: not negative.
   ///   - generator: the draws.
   /// - Returns: `count` symbols in `0..<alphabetSize`.
-  /// - Complexity: O(count × A) plus one ``stationaryDistribution(tolerance:maximumIterations:)``.
+  /// - Complexity: O(count × A) plus one ``stationaryDistribution()``.
   public func sample(count: Int, using generator: inout SeededGenerator) -> [UInt8] {
     precondition(count >= 0, "MarkovSource.sample: count \(count) must not be negative")
     precondition(alphabetSize <= 256, "MarkovSource.sample: \(alphabetSize) symbols do not fit in bytes")
