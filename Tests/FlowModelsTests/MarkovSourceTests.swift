@@ -144,5 +144,13 @@ final class MarkovSourceTests: XCTestCase {
     let copy = try JSONDecoder().decode(MarkovSource.self, from: JSONEncoder().encode(source))
     XCTAssertEqual(copy, source)
     XCTAssertEqual(copy.entropyRate, source.entropyRate)
+    let bad = #"{"order": 1, "alphabetSize": 2, "transitions": [0.5, 0.5, 0.9, 0.2]}"#
+    XCTAssertThrowsError(try JSONDecoder().decode(MarkovSource.self, from: Data(bad.utf8))) { error in
+      XCTAssertTrue("\(error)".contains("the probabilities of state 1 sum to 1.1"), "\(error)")
+    }
+    let short = #"{"order": 2, "alphabetSize": 2, "transitions": [0.5, 0.5]}"#
+    XCTAssertThrowsError(try JSONDecoder().decode(MarkovSource.self, from: Data(short.utf8))) { error in
+      XCTAssertTrue("\(error)".contains("2 transition probabilities for 4 states × 2 symbols"), "\(error)")
+    }
   }
 }

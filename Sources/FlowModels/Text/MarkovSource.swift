@@ -39,19 +39,37 @@ public struct MarkovSource: Codable, Equatable, Sendable {
   ///     positive and every row sums to 1 within 1e-9 (positive entries
   ///     keep the stationary distribution unique).
   public init(order: Int, alphabetSize: Int = CharacterVocabulary.size, transitions: [Double]) {
-    let states = Self.stateCount(order: order, alphabetSize: alphabetSize)
-    precondition(transitions.count == states * alphabetSize,
-      "MarkovSource: \(transitions.count) transition probabilities for \(states) states × \(alphabetSize) symbols")
-    for state in 0..<states {
-      let row = transitions[state * alphabetSize ..< (state + 1) * alphabetSize]
-      precondition(row.allSatisfy { $0 > 0 && $0.isFinite },
-        "MarkovSource: state \(state) has a probability that is not positive and finite")
-      let total = row.reduce(0, +)
-      precondition(abs(total - 1) <= 1e-9, "MarkovSource: the probabilities of state \(state) sum to \(total)")
+    if let problem = Self.problem(order: order, alphabetSize: alphabetSize, transitions: transitions) {
+      preconditionFailure("MarkovSource: \(problem)")
     }
     self.order = order
     self.alphabetSize = alphabetSize
     self.transitions = transitions
+  }
+
+  /// What is wrong with a chain's description, or `nil`; without a table,
+  /// only the order and alphabet are checked.
+  private static func problem(order: Int, alphabetSize: Int, transitions: [Double]?) -> String? {
+    if alphabetSize < 2 { return "alphabet size \(alphabetSize) must be at least 2" }
+    if order < 0 { return "order \(order) must not be negative" }
+    var states = 1
+    for _ in 0..<order {
+      states *= alphabetSize
+      if states * alphabetSize >= 1 << 28 { return "order \(order) over \(alphabetSize) symbols makes too many states" }
+    }
+    guard let transitions else { return nil }
+    if transitions.count != states * alphabetSize {
+      return "\(transitions.count) transition probabilities for \(states) states × \(alphabetSize) symbols"
+    }
+    for state in 0..<states {
+      let row = transitions[state * alphabetSize ..< (state + 1) * alphabetSize]
+      if !row.allSatisfy({ $0 > 0 && $0.isFinite }) {
+        return "state \(state) has a probability that is not positive and finite"
+      }
+      let total = row.reduce(0, +)
+      if !(abs(total - 1) <= 1e-9) { return "the probabilities of state \(state) sum to \(total)" }
+    }
+    return nil
   }
 
   /// A random chain: each row the softmax of `sharpness` × standard normal
@@ -82,15 +100,25 @@ public struct MarkovSource: Codable, Equatable, Sendable {
   }
 
   private static func stateCount(order: Int, alphabetSize: Int) -> Int {
-    precondition(alphabetSize >= 2, "MarkovSource: alphabet size \(alphabetSize) must be at least 2")
-    precondition(order >= 0, "MarkovSource: order \(order) must not be negative")
-    var states = 1
-    for _ in 0..<order {
-      states *= alphabetSize
-      precondition(states * alphabetSize < 1 << 28,
-        "MarkovSource: order \(order) over \(alphabetSize) symbols makes too many states")
+    if let problem = problem(order: order, alphabetSize: alphabetSize, transitions: nil) {
+      preconditionFailure("MarkovSource: \(problem)")
     }
-    return states
+    return (0..<order).reduce(1) { states, _ in states * alphabetSize }
+  }
+
+  private enum CodingKeys: String, CodingKey { case order, alphabetSize, transitions }
+
+  /// Decodes a chain, checking it as ``init(order:alphabetSize:transitions:)`` does.
+  /// - Throws: `DecodingError.dataCorrupted` naming the problem.
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let order = try container.decode(Int.self, forKey: .order)
+    let alphabetSize = try container.decode(Int.self, forKey: .alphabetSize)
+    let transitions = try container.decode([Double].self, forKey: .transitions)
+    if let problem = Self.problem(order: order, alphabetSize: alphabetSize, transitions: transitions) {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "MarkovSource: \(problem)"))
+    }
+    self.init(order: order, alphabetSize: alphabetSize, transitions: transitions)
   }
 
   /// P(next = `symbol` | state `state`).
