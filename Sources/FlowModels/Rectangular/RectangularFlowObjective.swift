@@ -1,7 +1,7 @@
 import FlowTensor
 
 /// How the ½·log det(JᵀJ) term of a ``RectangularFlow`` enters training.
-public enum RectangularFlowEstimator: Equatable, Sendable {
+public enum RectangularFlowEstimator: Codable, Equatable, Sendable {
   /// The full Jacobian from one forward pass with d tangents, JᵀJ, its
   /// Cholesky factor with jitter retries, log det = 2Σ log diag L,
   /// differentiated in reverse mode (Caterini et al. 2021, §3.1).
@@ -22,7 +22,7 @@ public enum RectangularFlowEstimator: Equatable, Sendable {
 }
 
 /// The distribution of Hutchinson probes: any with E[εεᵀ] = I.
-public enum ProbeDistribution: String, Equatable, Sendable, CaseIterable {
+public enum ProbeDistribution: String, Codable, Equatable, Sendable, CaseIterable {
   /// ε ~ N(0, I).
   case gaussian
   /// Independent ±1 entries (lower variance for the trace estimator).
@@ -30,7 +30,7 @@ public enum ProbeDistribution: String, Equatable, Sendable, CaseIterable {
 }
 
 /// The settings of ``RectangularFlowEstimator/stochastic(_:)``.
-public struct HutchinsonSettings: Equatable, Sendable {
+public struct HutchinsonSettings: Codable, Equatable, Sendable {
   /// K, the probes per sample, ≥ 1.
   public var probes: Int
   /// The probes' distribution.
@@ -65,7 +65,7 @@ public struct HutchinsonSettings: Equatable, Sendable {
 /// to 1 at `end` (steps), as the reference code's
 /// `likelihood_warmup_start`/`_end` (there in epochs): early steps fit the
 /// manifold by reconstruction before the density pulls on it.
-public struct LikelihoodWarmup: Equatable, Sendable {
+public struct LikelihoodWarmup: Codable, Equatable, Sendable {
   /// The last step at weight 0.
   public var start: Int
   /// The first step at weight 1.
@@ -94,7 +94,7 @@ public struct LikelihoodWarmup: Equatable, Sendable {
 /// eq. 6, as a loss to minimise, averaged over the batch):
 ///
 ///     w(step)·(−log p_Z(g†(x)) + ½ log det JᵀJ) + β‖x − g(g†(x))‖².
-public struct RectangularFlowObjective: Equatable, Sendable {
+public struct RectangularFlowObjective: Codable, Equatable, Sendable {
   /// How ½ log det JᵀJ is handled.
   public var estimator: RectangularFlowEstimator
   /// β, the weight of the squared reconstruction error. At β = 5 maximum

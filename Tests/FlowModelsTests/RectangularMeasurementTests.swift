@@ -1,0 +1,40 @@
+import FlowModels
+import FlowTensor
+import Foundation
+import XCTest
+
+/// Not a test of correctness: the runner of the multi-seed manifold
+/// experiments whose table and figures are reported for issue 7. It does
+/// work only when the environment variable RECTANGULAR_MEASUREMENT names a
+/// JSON file of `RectangularComparisonSettings`, set by hand for that run
+/// alone, in a release build:
+///
+///     RECTANGULAR_MEASUREMENT=circle.json RECTANGULAR_MEASUREMENT_OUTPUT=out \
+///       swift test -c release -Xswiftc -enable-testing --filter RectangularMeasurementTests
+///
+/// It writes `<output>/<name>.json` (the Codable result), `<name>.md` (the
+/// table) and `<name>.png` (the density figure). Without the variable the
+/// body returns at once, so the ordinary test runs never pay for it.
+final class RectangularMeasurementTests: XCTestCase {
+  func testMeasureComparisonFromEnvironment() throws {
+    let environment = ProcessInfo.processInfo.environment
+    guard let path = environment["RECTANGULAR_MEASUREMENT"] else { return }
+    let url = URL(fileURLWithPath: path)
+    let output = URL(fileURLWithPath: environment["RECTANGULAR_MEASUREMENT_OUTPUT"] ?? ".")
+    try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+    let name = url.deletingPathExtension().lastPathComponent
+    let settings = try JSONDecoder().decode(RectangularComparisonSettings.self, from: Data(contentsOf: url))
+    let result = try runRectangularComparison(settings, as: Float.self) { run in
+      print(
+        "run \(run.settings.dataset) \(run.settings.objective.estimator) seed \(run.settings.seed): "
+          + "KL \(run.comparison.klDivergence) TV \(run.comparison.totalVariation) "
+          + "recon \(run.test.reconstructionError) skipped \(run.training.skippedSteps) \(run.training.seconds) s")
+      fflush(stdout)
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(result).write(to: output.appendingPathComponent("\(name).json"))
+    try Data(result.markdownTable().utf8).write(to: output.appendingPathComponent("\(name).md"))
+    print(result.markdownTable())
+  }
+}
