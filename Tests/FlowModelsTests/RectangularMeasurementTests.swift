@@ -12,9 +12,11 @@ import XCTest
 ///     RECTANGULAR_MEASUREMENT=circle.json RECTANGULAR_MEASUREMENT_OUTPUT=out \
 ///       swift test -c release -Xswiftc -enable-testing --filter RectangularMeasurementTests
 ///
-/// It writes `<output>/<name>.json` (the Codable result), `<name>.md` (the
-/// table) and `<name>.png` (the density figure). Without the variable the
-/// body returns at once, so the ordinary test runs never pay for it.
+/// It writes `<output>/<name>.result.json` (the Codable result), `<name>.md`
+/// (the table) and `<name>.png` (the density figure); given a
+/// `….result.json` instead it only draws the figure again. Without the
+/// variable the body returns at once, so the ordinary test runs never pay
+/// for it.
 final class RectangularMeasurementTests: XCTestCase {
   func testMeasureComparisonFromEnvironment() throws {
     let environment = ProcessInfo.processInfo.environment
@@ -23,6 +25,12 @@ final class RectangularMeasurementTests: XCTestCase {
     let output = URL(fileURLWithPath: environment["RECTANGULAR_MEASUREMENT_OUTPUT"] ?? ".")
     try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
     let name = url.deletingPathExtension().lastPathComponent
+    if url.lastPathComponent.hasSuffix(".result.json") {
+      // A result written before: only draw its figure again.
+      let result = try JSONDecoder().decode(RectangularComparisonResult.self, from: Data(contentsOf: url))
+      try DensityPlot.image(of: result).write(to: output.appendingPathComponent("\(name).png"))
+      return
+    }
     let settings = try JSONDecoder().decode(RectangularComparisonSettings.self, from: Data(contentsOf: url))
     let result = try runRectangularComparison(settings, as: Float.self) { run in
       print(
@@ -33,7 +41,8 @@ final class RectangularMeasurementTests: XCTestCase {
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(result).write(to: output.appendingPathComponent("\(name).json"))
+    try encoder.encode(result).write(to: output.appendingPathComponent("\(name).result.json"))
+    try DensityPlot.image(of: result).write(to: output.appendingPathComponent("\(name).png"))
     try Data(result.markdownTable().utf8).write(to: output.appendingPathComponent("\(name).md"))
     print(result.markdownTable())
   }
