@@ -74,4 +74,17 @@ final class RectangularImageExperimentTests: XCTestCase {
     let again = try JSONDecoder().decode(RectangularImageExperimentResult.self, from: JSONEncoder().encode(result))
     XCTAssertEqual(again, result)
   }
+
+  /// The convenience entry point reads Fashion-MNIST itself and gives the
+  /// same run as the explicit one on the same images.
+  func testFashionMNISTEntryPointMatchesTheExplicitRun() throws {
+    let run = settings(.exact, steps: 2)
+    let loaded = try runFashionMNISTRectangularExperiment(run, trainingSize: 8, as: Float.self)
+    let explicit = try runRectangularImageExperiment(
+      run, training: ImageDataset.fashionMNIST(split: .train).subset(0..<8),
+      test: ImageDataset.fashionMNIST(split: .test), as: Float.self)
+    XCTAssertEqual(loaded.training.losses, explicit.training.losses)
+    XCTAssertEqual(loaded.test, explicit.test)
+    XCTAssertEqual(loaded.samples, explicit.samples)
+  }
 }

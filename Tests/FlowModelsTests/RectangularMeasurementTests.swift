@@ -46,4 +46,34 @@ final class RectangularMeasurementTests: XCTestCase {
     try Data(result.markdownTable().utf8).write(to: output.appendingPathComponent("\(name).md"))
     print(result.markdownTable())
   }
+
+  /// The same for the Fashion-MNIST flow (D = 784): RECTANGULAR_IMAGE_MEASUREMENT
+  /// names a JSON file of `RectangularImageExperimentSettings`; the run
+  /// trains on the first 10 000 training images and evaluates on the test
+  /// split, then writes `<name>.result.json` and `<name>.samples.png`.
+  func testMeasureImageExperimentFromEnvironment() throws {
+    let environment = ProcessInfo.processInfo.environment
+    guard let path = environment["RECTANGULAR_IMAGE_MEASUREMENT"] else { return }
+    let url = URL(fileURLWithPath: path)
+    let output = URL(fileURLWithPath: environment["RECTANGULAR_MEASUREMENT_OUTPUT"] ?? ".")
+    try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+    let name = url.deletingPathExtension().lastPathComponent
+    let settings = try JSONDecoder().decode(RectangularImageExperimentSettings.self, from: Data(contentsOf: url))
+    let training = try ImageDataset.fashionMNIST(split: .train).subset(0..<10_000)
+    let test = try ImageDataset.fashionMNIST(split: .test)
+    let result = try runRectangularImageExperiment(settings, training: training, test: test, as: Float.self)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(result).write(to: output.appendingPathComponent("\(name).result.json"))
+    try result.sampleGrid()?.image.write(to: output.appendingPathComponent("\(name).samples.png"))
+    let losses = result.training.losses
+    let reconstruction = result.training.reconstructionErrors
+    print(
+      "image \(settings.objective.estimator) d = \(settings.configuration.latentSize): "
+        + "\(losses.count) steps, \(result.training.seconds) s (\(1000 * result.training.seconds / Double(max(1, losses.count + result.training.skippedSteps))) ms/step), "
+        + "loss \(losses.prefix(10).reduce(0, +) / 10) → \(losses.suffix(10).reduce(0, +) / 10), "
+        + "reconstruction \(reconstruction.prefix(10).reduce(0, +) / 10) → \(reconstruction.suffix(10).reduce(0, +) / 10), "
+        + "skipped \(result.training.skippedSteps), CG max \(result.training.conjugateGradientIterations.max() ?? 0), "
+        + "test \(String(describing: result.test))")
+  }
 }

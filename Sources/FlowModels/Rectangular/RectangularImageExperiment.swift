@@ -168,3 +168,26 @@ public func runRectangularImageExperiment<Scalar: TensorScalar>(
     settings: settings, training: log, test: evaluation, samples: samples, rows: training.shape[2],
     columns: training.shape[3])
 }
+
+/// ``runRectangularImageExperiment(_:training:test:as:)`` on Fashion-MNIST
+/// read from `directory`: the first `trainingSize` training images (all
+/// when `nil`) and the test split.
+/// - Parameters:
+///   - settings: model, objective, schedule.
+///   - directory: holds the four gzipped IDX files (Debian's `dataset-fashion-mnist` by default).
+///   - trainingSize: ≥ 1, or `nil` for all 60 000.
+///   - _: the precision.
+/// - Throws: ``DatasetError`` when the files cannot be read, else what the run throws.
+public func runFashionMNISTRectangularExperiment<Scalar: TensorScalar>(
+  _ settings: RectangularImageExperimentSettings,
+  directory: URL = ImageDataset.defaultFashionMNISTDirectory, trainingSize: Int? = nil,
+  as _: Scalar.Type = Scalar.self
+) throws -> RectangularImageExperimentResult {
+  var training = try ImageDataset.fashionMNIST(split: .train, directory: directory)
+  if let trainingSize {
+    precondition(trainingSize >= 1, "runFashionMNISTRectangularExperiment: training size \(trainingSize) must be positive")
+    training = training.subset(0..<min(trainingSize, training.count))
+  }
+  let test = try ImageDataset.fashionMNIST(split: .test, directory: directory)
+  return try runRectangularImageExperiment(settings, training: training, test: test, as: Scalar.self)
+}
