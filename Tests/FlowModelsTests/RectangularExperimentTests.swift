@@ -104,6 +104,34 @@ final class RectangularExperimentTests: XCTestCase {
     XCTAssertThrowsError(try JSONDecoder().decode(RectangularFlowConfiguration.self, from: unknown))
   }
 
+  /// Decoding checks what the initialisers check: impossible values throw.
+  func testDecodingRejectsImpossibleValues() throws {
+    func decodes<T: Decodable>(_ type: T.Type, _ json: String) -> Bool {
+      (try? JSONDecoder().decode(type, from: Data(json.utf8))) != nil
+    }
+    XCTAssertTrue(decodes(HutchinsonSettings.self, #"{"probes":2,"distribution":"rademacher","tolerance":0.01}"#))
+    XCTAssertFalse(decodes(HutchinsonSettings.self, #"{"probes":0,"distribution":"rademacher","tolerance":0.01}"#))
+    XCTAssertFalse(decodes(HutchinsonSettings.self, #"{"probes":1,"distribution":"gaussian","tolerance":-1}"#))
+    XCTAssertFalse(
+      decodes(HutchinsonSettings.self, #"{"probes":1,"distribution":"gaussian","tolerance":0,"maximumIterations":0}"#))
+    XCTAssertFalse(decodes(HutchinsonSettings.self, #"{"probes":1,"distribution":"uniform","tolerance":0}"#))
+    XCTAssertTrue(decodes(LikelihoodWarmup.self, #"{"start":3,"end":3}"#))
+    XCTAssertFalse(decodes(LikelihoodWarmup.self, #"{"start":4,"end":3}"#))
+    XCTAssertTrue(decodes(RectangularFlowObjective.self, #"{"estimator":{"twoStep":{}},"reconstructionWeight":0,"warmup":{"start":0,"end":0}}"#))
+    XCTAssertFalse(decodes(RectangularFlowObjective.self, #"{"estimator":{"twoStep":{}},"reconstructionWeight":-1,"warmup":{"start":0,"end":0}}"#))
+    XCTAssertTrue(decodes(RectangularOptimization.self, #"{"steps":10,"learningRate":0.01}"#))
+    XCTAssertEqual(
+      try JSONDecoder().decode(RectangularOptimization.self, from: Data(#"{"steps":10,"learningRate":0.01}"#.utf8)),
+      RectangularOptimization(steps: 10, learningRate: 0.01))
+    XCTAssertFalse(decodes(RectangularOptimization.self, #"{"steps":-1,"learningRate":0.01}"#))
+    XCTAssertFalse(decodes(RectangularOptimization.self, #"{"steps":1,"learningRate":0}"#))
+    XCTAssertFalse(decodes(RectangularOptimization.self, #"{"steps":1,"learningRate":0.01,"finalLearningRate":0.1}"#))
+    XCTAssertFalse(decodes(RectangularOptimization.self, #"{"steps":1,"learningRate":0.01,"maximumGradientNorm":0}"#))
+    let configuration = #"{"ambientSize":2,"latentSize":LATENT,"couplingLayers":1,"hiddenSizes":[4],"priorCouplingLayers":1,"priorHiddenSizes":[4],"activation":"relu","seed":0}"#
+    XCTAssertTrue(decodes(RectangularFlowConfiguration.self, configuration.replacingOccurrences(of: "LATENT", with: "2")))
+    XCTAssertFalse(decodes(RectangularFlowConfiguration.self, configuration.replacingOccurrences(of: "LATENT", with: "3")))
+  }
+
   /// The cosine schedule starts at the learning rate, ends at the final one
   /// on the last step and passes the mean half way.
   func testOptimizationScheduleDecaysToTheFinalRate() {

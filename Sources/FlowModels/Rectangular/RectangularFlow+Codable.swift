@@ -29,17 +29,23 @@ extension RectangularFlowConfiguration: Codable {
   public init(from decoder: Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     let name = try container.decode(String.self, forKey: .activation)
+    let ambientSize = try container.decode(Int.self, forKey: .ambientSize)
+    let latentSize = try container.decode(Int.self, forKey: .latentSize)
+    let couplingLayers = try container.decode(Int.self, forKey: .couplingLayers)
+    let priorCouplingLayers = try container.decode(Int.self, forKey: .priorCouplingLayers)
+    try requireDecoded(
+      ambientSize >= 2 && latentSize >= 1 && latentSize <= ambientSize,
+      "need 1 ≤ d ≤ D and D ≥ 2, got d = \(latentSize), D = \(ambientSize)", key: .latentSize, in: container)
+    try requireDecoded(
+      couplingLayers >= 0 && priorCouplingLayers >= 0, "negative layer count", key: .couplingLayers, in: container)
     guard let activation = Self.activationNames.first(where: { $0.0 == name })?.1 else {
       throw DecodingError.dataCorruptedError(
         forKey: .activation, in: container,
         debugDescription: "unknown activation \(name); expected one of \(Self.activationNames.map(\.0))")
     }
     self.init(
-      ambientSize: try container.decode(Int.self, forKey: .ambientSize),
-      latentSize: try container.decode(Int.self, forKey: .latentSize),
-      couplingLayers: try container.decode(Int.self, forKey: .couplingLayers),
-      hiddenSizes: try container.decode([Int].self, forKey: .hiddenSizes),
-      priorCouplingLayers: try container.decode(Int.self, forKey: .priorCouplingLayers),
+      ambientSize: ambientSize, latentSize: latentSize, couplingLayers: couplingLayers,
+      hiddenSizes: try container.decode([Int].self, forKey: .hiddenSizes), priorCouplingLayers: priorCouplingLayers,
       priorHiddenSizes: try container.decode([Int].self, forKey: .priorHiddenSizes),
       activation: activation, seed: try container.decode(UInt64.self, forKey: .seed))
   }
@@ -56,4 +62,14 @@ extension RectangularFlowConfiguration: Codable {
     try container.encode(name, forKey: .activation)
     try container.encode(seed, forKey: .seed)
   }
+}
+
+/// Throws a `DecodingError` naming `key` unless `condition` holds: decoding
+/// goes through the checked initialisers, so a settings file with an
+/// impossible value is a thrown error, not a failed precondition.
+func requireDecoded<Key: CodingKey>(
+  _ condition: Bool, _ message: @autoclosure () -> String, key: Key, in container: KeyedDecodingContainer<Key>
+) throws {
+  guard !condition else { return }
+  throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: message())
 }

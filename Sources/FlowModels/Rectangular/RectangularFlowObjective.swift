@@ -112,3 +112,44 @@ public struct RectangularFlowObjective: Codable, Equatable, Sendable {
     self.warmup = warmup
   }
 }
+
+// Decoding goes through the checked initialisers, so a settings file with
+// an impossible value is a thrown `DecodingError`, not a failed precondition.
+
+extension HutchinsonSettings {
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let probes = try container.decode(Int.self, forKey: .probes)
+    let tolerance = try container.decode(Double.self, forKey: .tolerance)
+    let maximumIterations = try container.decodeIfPresent(Int.self, forKey: .maximumIterations)
+    try requireDecoded(probes >= 1, "probes \(probes) must be at least 1", key: .probes, in: container)
+    try requireDecoded(tolerance >= 0, "tolerance \(tolerance) is negative", key: .tolerance, in: container)
+    try requireDecoded(
+      maximumIterations.map { $0 >= 1 } ?? true, "maximumIterations must be at least 1", key: .maximumIterations,
+      in: container)
+    self.init(
+      probes: probes, distribution: try container.decode(ProbeDistribution.self, forKey: .distribution),
+      tolerance: tolerance, maximumIterations: maximumIterations)
+  }
+}
+
+extension LikelihoodWarmup {
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let start = try container.decode(Int.self, forKey: .start)
+    let end = try container.decode(Int.self, forKey: .end)
+    try requireDecoded(0 <= start && start <= end, "need 0 ≤ start ≤ end, got \(start), \(end)", key: .end, in: container)
+    self.init(start: start, end: end)
+  }
+}
+
+extension RectangularFlowObjective {
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let weight = try container.decode(Double.self, forKey: .reconstructionWeight)
+    try requireDecoded(weight >= 0 && weight.isFinite, "β = \(weight) must be finite and ≥ 0", key: .reconstructionWeight, in: container)
+    self.init(
+      estimator: try container.decode(RectangularFlowEstimator.self, forKey: .estimator), reconstructionWeight: weight,
+      warmup: try container.decode(LikelihoodWarmup.self, forKey: .warmup))
+  }
+}

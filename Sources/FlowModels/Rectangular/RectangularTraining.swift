@@ -124,3 +124,21 @@ extension Duration {
     Double(components.seconds) + Double(components.attoseconds) * 1e-18
   }
 }
+
+// Decoding goes through the checked initialiser (RectangularFlow+Codable.swift).
+extension RectangularOptimization {
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let steps = try container.decode(Int.self, forKey: .steps)
+    let rate = try container.decode(Double.self, forKey: .learningRate)
+    let final = try container.decodeIfPresent(Double.self, forKey: .finalLearningRate)
+    let norm = try container.decodeIfPresent(Double.self, forKey: .maximumGradientNorm)
+    try requireDecoded(steps >= 0, "steps \(steps) is negative", key: .steps, in: container)
+    try requireDecoded(rate > 0, "learning rate \(rate) must be positive", key: .learningRate, in: container)
+    try requireDecoded(
+      final.map { $0 >= 0 && $0 <= rate } ?? true, "final learning rate is not in [0, \(rate)]",
+      key: .finalLearningRate, in: container)
+    try requireDecoded(norm.map { $0 > 0 } ?? true, "maximum gradient norm must be positive", key: .maximumGradientNorm, in: container)
+    self.init(steps: steps, learningRate: rate, finalLearningRate: final, maximumGradientNorm: norm)
+  }
+}
