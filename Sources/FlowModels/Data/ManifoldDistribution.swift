@@ -21,6 +21,11 @@ public protocol ManifoldDistribution: Sendable {
   ///   - resolution: ≥ 1; more nodes with a larger value (its meaning is
   ///     the manifold's: nodes along the circle, polar nodes on the sphere).
   func quadrature(resolution: Int) -> ManifoldQuadrature
+
+  /// A regular grid of points on the manifold for pictures of a density.
+  /// - Parameters:
+  ///   - resolution: ≥ 1; points along the circle, polar angles on the sphere.
+  func chart(resolution: Int) -> ManifoldChart
 }
 
 extension ManifoldDistribution {
@@ -34,7 +39,7 @@ extension ManifoldDistribution {
 }
 
 /// Quadrature nodes on a manifold: ∫ f dV ≈ Σ_i weights[i]·f(points[i]).
-public struct ManifoldQuadrature: Equatable, Sendable {
+public struct ManifoldQuadrature: Codable, Equatable, Sendable {
   /// The nodes, each a point of the ambient space.
   public var points: [[Double]]
   /// The volume weights, one per node.
@@ -67,7 +72,7 @@ public struct ManifoldQuadrature: Equatable, Sendable {
 /// its density at g(g†(x)), the nearest point of the learned manifold) and
 /// renormalised over the true manifold, q̃ = q / ∫q, since mass the model
 /// puts off that manifold is not comparable; ∫q is reported beside.
-public struct ManifoldDensityComparison: Equatable, Sendable {
+public struct ManifoldDensityComparison: Codable, Equatable, Sendable {
   /// KL(p ‖ q̃) = ∫ p log(p / q̃), nats.
   public var klDivergence: Double
   /// ½ ∫ |p − q̃|, in [0, 1].

@@ -29,7 +29,7 @@ public struct RectangularFlowLoss<Scalar: TensorScalar> {
 }
 
 /// Held-out figures of a ``RectangularFlow``, always by the exact estimator.
-public struct RectangularFlowEvaluation: Equatable, Sendable {
+public struct RectangularFlowEvaluation: Codable, Equatable, Sendable {
   /// The mean of −log p(x), nats (density on the learned manifold).
   public var negativeLogLikelihood: Double
   /// The mean of ‖x − g(g†(x))‖².

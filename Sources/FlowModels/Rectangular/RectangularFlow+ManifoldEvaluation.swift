@@ -33,15 +33,30 @@ extension RectangularFlow {
   /// - Returns: one log-density per node, in their order.
   /// - Throws: what ``logProbability(_:)`` throws.
   public func logDensities(at quadrature: ManifoldQuadrature, chunkSize: Int = 1024) throws -> [Double] {
+    try logDensities(atPoints: quadrature.points, chunkSize: chunkSize)
+  }
+
+  /// log p at each point, by the exact estimator, without recording, in
+  /// chunks of `chunkSize` points (which bound the memory of the d tangents).
+  /// - Parameters:
+  ///   - points: points of R^D.
+  ///   - chunkSize: points per pass, ≥ 1.
+  /// - Returns: one log-density per point, in their order.
+  /// - Throws: what ``logProbability(_:)`` throws.
+  public func logDensities(atPoints points: [[Double]], chunkSize: Int = 1024) throws -> [Double] {
     precondition(chunkSize >= 1, "RectangularFlow.logDensities: chunk size \(chunkSize) must be at least 1")
-    let nodes = quadrature.pointTensor(Scalar.self)
+    precondition(
+      points.allSatisfy { $0.count == ambientSize },
+      "RectangularFlow.logDensities: every point needs \(ambientSize) coordinates")
     var learned: [Double] = []
-    learned.reserveCapacity(quadrature.points.count)
+    learned.reserveCapacity(points.count)
     try withoutRecording {
       var start = 0
-      while start < quadrature.points.count {
-        let end = min(start + chunkSize, quadrature.points.count)
-        learned += try logProbability(nodes.sliced(alongAxis: 0, from: start, to: end)).scalars.map { Double($0) }
+      while start < points.count {
+        let end = min(start + chunkSize, points.count)
+        let chunk = Tensor<Scalar>(
+          shape: [end - start, ambientSize], scalars: points[start..<end].flatMap { $0.map { Scalar($0) } })
+        learned += try logProbability(chunk).scalars.map { Double($0) }
         start = end
       }
     }

@@ -1,7 +1,7 @@
 import FlowTensor
 
 /// How the ½·log det(JᵀJ) term of a ``RectangularFlow`` enters training.
-public enum RectangularFlowEstimator: Equatable, Sendable {
+public enum RectangularFlowEstimator: Codable, Equatable, Sendable {
   /// The full Jacobian from one forward pass with d tangents, JᵀJ, its
   /// Cholesky factor with jitter retries, log det = 2Σ log diag L,
   /// differentiated in reverse mode (Caterini et al. 2021, §3.1).
@@ -22,7 +22,7 @@ public enum RectangularFlowEstimator: Equatable, Sendable {
 }
 
 /// The distribution of Hutchinson probes: any with E[εεᵀ] = I.
-public enum ProbeDistribution: String, Equatable, Sendable, CaseIterable {
+public enum ProbeDistribution: String, Codable, Equatable, Sendable, CaseIterable {
   /// ε ~ N(0, I).
   case gaussian
   /// Independent ±1 entries (lower variance for the trace estimator).
@@ -30,7 +30,7 @@ public enum ProbeDistribution: String, Equatable, Sendable, CaseIterable {
 }
 
 /// The settings of ``RectangularFlowEstimator/stochastic(_:)``.
-public struct HutchinsonSettings: Equatable, Sendable {
+public struct HutchinsonSettings: Codable, Equatable, Sendable {
   /// K, the probes per sample, ≥ 1.
   public var probes: Int
   /// The probes' distribution.
@@ -65,7 +65,7 @@ public struct HutchinsonSettings: Equatable, Sendable {
 /// to 1 at `end` (steps), as the reference code's
 /// `likelihood_warmup_start`/`_end` (there in epochs): early steps fit the
 /// manifold by reconstruction before the density pulls on it.
-public struct LikelihoodWarmup: Equatable, Sendable {
+public struct LikelihoodWarmup: Codable, Equatable, Sendable {
   /// The last step at weight 0.
   public var start: Int
   /// The first step at weight 1.
@@ -94,7 +94,7 @@ public struct LikelihoodWarmup: Equatable, Sendable {
 /// eq. 6, as a loss to minimise, averaged over the batch):
 ///
 ///     w(step)·(−log p_Z(g†(x)) + ½ log det JᵀJ) + β‖x − g(g†(x))‖².
-public struct RectangularFlowObjective: Equatable, Sendable {
+public struct RectangularFlowObjective: Codable, Equatable, Sendable {
   /// How ½ log det JᵀJ is handled.
   public var estimator: RectangularFlowEstimator
   /// β, the weight of the squared reconstruction error. At β = 5 maximum
@@ -110,5 +110,46 @@ public struct RectangularFlowObjective: Equatable, Sendable {
     self.estimator = estimator
     self.reconstructionWeight = reconstructionWeight
     self.warmup = warmup
+  }
+}
+
+// Decoding goes through the checked initialisers, so a settings file with
+// an impossible value is a thrown `DecodingError`, not a failed precondition.
+
+extension HutchinsonSettings {
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let probes = try container.decode(Int.self, forKey: .probes)
+    let tolerance = try container.decode(Double.self, forKey: .tolerance)
+    let maximumIterations = try container.decodeIfPresent(Int.self, forKey: .maximumIterations)
+    try requireDecoded(probes >= 1, "probes \(probes) must be at least 1", key: .probes, in: container)
+    try requireDecoded(tolerance >= 0, "tolerance \(tolerance) is negative", key: .tolerance, in: container)
+    try requireDecoded(
+      maximumIterations.map { $0 >= 1 } ?? true, "maximumIterations must be at least 1", key: .maximumIterations,
+      in: container)
+    self.init(
+      probes: probes, distribution: try container.decode(ProbeDistribution.self, forKey: .distribution),
+      tolerance: tolerance, maximumIterations: maximumIterations)
+  }
+}
+
+extension LikelihoodWarmup {
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let start = try container.decode(Int.self, forKey: .start)
+    let end = try container.decode(Int.self, forKey: .end)
+    try requireDecoded(0 <= start && start <= end, "need 0 ≤ start ≤ end, got \(start), \(end)", key: .end, in: container)
+    self.init(start: start, end: end)
+  }
+}
+
+extension RectangularFlowObjective {
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let weight = try container.decode(Double.self, forKey: .reconstructionWeight)
+    try requireDecoded(weight >= 0 && weight.isFinite, "β = \(weight) must be finite and ≥ 0", key: .reconstructionWeight, in: container)
+    self.init(
+      estimator: try container.decode(RectangularFlowEstimator.self, forKey: .estimator), reconstructionWeight: weight,
+      warmup: try container.decode(LikelihoodWarmup.self, forKey: .warmup))
   }
 }
