@@ -113,7 +113,7 @@ final class RectangularCommandLineTests: XCTestCase {
     let tv = trained["tv"] as? Double ?? -1
     XCTAssertTrue(tv >= 0 && tv <= 1, "tv \(tv)")
     let plot = directory.appendingPathComponent("run/circle-density.png")
-    XCTAssertEqual(trained["density_plot"] as? String, "run/circle-density.png")
+    XCTAssertEqual(trained["density_plot"] as? String, plot.path)
     let png = try Data(contentsOf: plot)
     XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
 
