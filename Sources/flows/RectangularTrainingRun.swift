@@ -27,9 +27,9 @@ struct RectangularTrainingRun {
   var checkpoint: URL
   var curve: URL
   var resume: Bool
+  /// Whether `training.stop` replaces a resumed run's stored stop (given on the command line).
+  var overridesStop: Bool
   var json: Bool
-  /// Whether the data are a manifold whose density can be drawn.
-  var plotsDensity: Bool
 
   /// `out/rectangular.safetensors` → `out/rectangular-density.png`.
   static func densityPlot(beside checkpoint: URL) -> URL {
@@ -74,7 +74,7 @@ struct RectangularTrainingRun {
     if stored != nil {
       let adjusted = training
       trainer = try Trainer(resumingFrom: checkpoint, trainingSet: data.training, heldOutSet: data.test) { stored in
-        stored.stop = adjusted.stop
+        if overridesStop { stored.stop = adjusted.stop }
         stored.evaluateEvery = adjusted.evaluateEvery
         stored.checkpointEvery = adjusted.checkpointEvery
         stored.logInterval = adjusted.logInterval

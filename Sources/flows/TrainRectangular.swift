@@ -70,7 +70,7 @@ struct TrainRectangular: ParsableCommand {
   @Option(help: "Seed of the data, initial parameters, batches and probes (default 1).")
   var seed: UInt64?
 
-  @Option(help: "Stop after this many steps in total (circle 4000, sphere 8000, images 300).")
+  @Option(help: "Stop after this many steps in total (circle 4000, sphere 8000, images 300; resuming: the run's).")
   var steps: Int?
 
   @Option(help: "Stop after this many seconds of this run.")
@@ -118,6 +118,24 @@ struct TrainRectangular: ParsableCommand {
   }
 
   var source: RectangularDataSource { RectangularDataSource(dataset ?? "circle") }
+
+  /// The issue-7 settings of the data set.
+  var defaults: RectangularRunDefaults {
+    switch source {
+    case .manifold(let manifold): return .manifold(manifold)
+    case .images: return .images
+    }
+  }
+
+  /// The options as a training configuration (the data set's defaults where not given).
+  var trainingConfiguration: TrainingConfiguration {
+    TrainingConfiguration(
+      optimizer: .adam, learningRate: lr ?? 1e-3, weightDecay: 0, warmupSteps: 0,
+      gradientClipNorm: (clip ?? defaults.clip).flatMap { $0 == 0 ? nil : $0 }, batchSize: batchSize ?? defaults.batchSize,
+      evaluateEvery: evalEvery, evaluationCount: nil, finalEvaluationCount: nil,
+      evaluationBatchSize: defaults.evaluationBatchSize, checkpointEvery: checkpointEvery,
+      stop: timeBudget.map { .timeBudget(seconds: $0) } ?? .steps(steps ?? defaults.steps), seed: seed ?? 1)
+  }
 
   func validate() throws {
     if steps != nil && timeBudget != nil { throw ValidationError("give --steps or --time-budget, not both") }
@@ -182,6 +200,7 @@ struct TrainRectangular: ParsableCommand {
         throw ValidationError("\(given.joined(separator: ", ")) cannot change when resuming: the checkpoint fixes them")
       }
     }
+    if let problem = trainingConfiguration.problem { throw ValidationError(problem) }
   }
 
   /// "64,64" → [64, 64]; `nil` unless every entry is a positive integer.
@@ -197,24 +216,8 @@ struct TrainRectangular: ParsableCommand {
     let checkpointURL = URL(fileURLWithPath: checkpoint)
     let curveURL = curve.map { URL(fileURLWithPath: $0) } ?? TrainCDFlow.defaultCurve(beside: checkpointURL)
     let source = self.source
-    let isManifold: Bool
-    let defaults: RectangularRunDefaults
-    switch source {
-    case .manifold(let manifold):
-      isManifold = true
-      defaults = .manifold(manifold)
-    case .images:
-      isManifold = false
-      defaults = .images
-    }
-    let seed = self.seed ?? 1
-    let training = TrainingConfiguration(
-      optimizer: .adam, learningRate: lr ?? 1e-3, weightDecay: 0, warmupSteps: 0,
-      gradientClipNorm: (clip ?? defaults.clip).flatMap { $0 == 0 ? nil : $0 }, batchSize: batchSize ?? defaults.batchSize,
-      evaluateEvery: evalEvery, evaluationCount: nil, finalEvaluationCount: nil,
-      evaluationBatchSize: defaults.evaluationBatchSize, checkpointEvery: checkpointEvery,
-      stop: timeBudget.map { .timeBudget(seconds: $0) } ?? .steps(steps ?? defaults.steps), seed: seed)
-    if let problem = training.problem { throw ValidationError(problem) }
+    let defaults = self.defaults
+    let training = trainingConfiguration
     try RectangularTrainingRun(
       commandName: "flows train rectangular", source: resume && dataset == nil ? nil : source,
       latentSize: latentDim ?? defaults.latentSize,
@@ -226,7 +229,8 @@ struct TrainRectangular: ParsableCommand {
         estimator: objectiveEstimator ?? .exact, reconstructionWeight: beta ?? 50,
         warmup: LikelihoodWarmup(start: 0, end: warmup ?? defaults.warmup)),
       training: training, trainCount: trainCount ?? 10_000, testCount: testCount ?? defaults.testCount,
-      checkpoint: checkpointURL, curve: curveURL, resume: resume, json: json, plotsDensity: isManifold
+      checkpoint: checkpointURL, curve: curveURL, resume: resume,
+      overridesStop: steps != nil || timeBudget != nil, json: json
     ).run()
   }
 }

@@ -62,6 +62,7 @@ final class RectangularCommandLineTests: XCTestCase {
       (train + ["--estimator", "hutchinson"], "--estimator 'hutchinson' is not one of exact, stochastic, two-step"),
       (train + ["--steps", "5", "--time-budget", "3"], "give --steps or --time-budget, not both"),
       (train + ["--steps", "0"], "--steps 0 must be at least 1"),
+      (train + ["--batch-size", "0"], "batch size 0 must be ≥ 1"),
       (train + ["--probes", "4"], "--probes apply to --estimator stochastic only"),
       (train + ["--estimator", "stochastic", "--probes", "0"], "--probes 0 must be at least 1"),
       (train + ["--estimator", "stochastic", "--cg-tolerance=-1"], "--cg-tolerance -1.0 must be finite and ≥ 0"),
@@ -79,6 +80,7 @@ final class RectangularCommandLineTests: XCTestCase {
       let (status, _, errors) = try flows(arguments)
       XCTAssertEqual(status, 64, "\(arguments): status \(status), «\(errors)»")
       XCTAssertTrue(errors.contains(message), "\(arguments): expected «\(message)» in «\(errors)»")
+      XCTAssertTrue(errors.contains("Usage:"), "\(arguments): no usage in «\(errors)»")
     }
     // A data set that cannot be read is a failure (status 1), not a usage error.
     let (status, _, errors) = try flows(train + ["--dataset", "absent-directory", "--steps", "1"])
@@ -134,6 +136,14 @@ final class RectangularCommandLineTests: XCTestCase {
     XCTAssertEqual(resumed["run_steps"] as? Int, 5)
     XCTAssertEqual(resumed["dataset"] as? String, "circle")
     XCTAssertTrue((resumed["test_nll"] as? Double)?.isFinite ?? false, "\(resumed)")
+
+    // Without --steps a resumed run keeps its own stop (25 steps): nothing left to do.
+    (status, output, errors) = try flows(["train", "rectangular", "--resume", "--checkpoint", "run/circle.safetensors", "--json"])
+    XCTAssertEqual(status, 0, errors)
+    let finished = try jsonObject(output)
+    XCTAssertEqual(finished["steps"] as? Int, 25)
+    XCTAssertEqual(finished["run_steps"] as? Int, 0)
+    XCTAssertEqual(finished["test_nll"] as? Double, resumed["test_nll"] as? Double)
   }
 
   /// The comparison command writes its table, figure and result.
