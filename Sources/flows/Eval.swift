@@ -48,6 +48,8 @@ struct Eval: ParsableCommand {
         let elapsed = (clock.now - start).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         report(stored: stored, model: CDFlow<Float>.self, value: value, count: items.count, dataset: source, seconds: seconds)
+      case RectangularFlowModel<Float>.modelName:
+        try evaluateRectangular(stored)
       default:
         throw reportFailure(command: command, message: "\(checkpoint): no evaluation for model '\(stored.modelName)'")
       }
