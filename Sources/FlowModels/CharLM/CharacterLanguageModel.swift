@@ -35,11 +35,13 @@ public struct CharacterLanguageModel<Scalar: TensorScalar>: Layer {
 
   /// One-hot rows `[batch, length, V]` of the previous token at every
   /// position (zeros at position 0).
+  /// - Parameters:
+  ///   - tokens: `[batch, length']`, length' ≥ 1.
   func shiftedOneHot(_ tokens: IndexTensor) -> Tensor<Scalar> {
     let (batch, length) = (tokens.shape[0], tokens.shape[1])
     var scalars = [Scalar](repeating: 0, count: batch * length * vocabularySize)
     for row in 0..<batch {
-      for position in 1..<Swift.max(length, 1) where position < length {
+      for position in 1..<length {
         let token = tokens.indices[row * length + position - 1]
         scalars[(row * length + position) * vocabularySize + token] = 1
       }
@@ -129,7 +131,7 @@ extension CharacterLanguageModel: TrainableModel {
   }
 
   public func loss(on batch: [Int], of dataset: CharacterWindows, using generator: inout SeededGenerator) -> Tensor<Scalar> {
-    bitsPerCharacter(of: dataset.tokens(forBatch: batch)).mean()
+    bitsPerCharacter(of: dataset.batch(batch)).mean()
   }
 
   public func evaluate(on dataset: CharacterWindows, batchSize: Int, using generator: inout SeededGenerator) -> Double {

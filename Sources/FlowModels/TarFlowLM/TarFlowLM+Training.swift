@@ -1,12 +1,6 @@
 import FlowLayers
 import FlowTensor
 
-extension CharacterWindows {
-  /// The windows in `items` of `batch`; shared by the text models' losses
-  /// and evaluations.
-  func tokens(forBatch batch: [Int]) -> IndexTensor { self.batch(batch) }
-}
-
 /// TarFlowLM as a ``TrainableModel``: the loss is −ELBO in bits per
 /// character on a batch of windows (one encoder sample per position), the
 /// evaluation the mean −ELBO over held-out windows.
@@ -28,7 +22,7 @@ extension TarFlowLM: TrainableModel {
   }
 
   public func loss(on batch: [Int], of dataset: CharacterWindows, using generator: inout SeededGenerator) -> Tensor<Scalar> {
-    evidenceBound(of: dataset.tokens(forBatch: batch), using: &generator).bitsPerCharacter
+    evidenceBound(of: dataset.batch(batch), using: &generator).bitsPerCharacter
   }
 
   /// The mean over the windows of −ELBO/(L ln 2), each window's bound from
@@ -64,7 +58,7 @@ extension Layer {
     var start = 0
     while start < dataset.count {
       let end = Swift.min(start + batchSize, dataset.count)
-      let values = withoutRecording { perWindow(dataset.tokens(forBatch: Array(start..<end))) }
+      let values = withoutRecording { perWindow(dataset.batch(Array(start..<end))) }
       for value in values.scalars { total += Double(value) }
       start = end
     }
