@@ -7,5 +7,7 @@ struct Flows: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "flows",
     abstract: "Train, evaluate and sample normalizing flows.",
-    subcommands: [Train.self, Eval.self, Experiment.self, Sample.self, Demo.self, Demo2D.self, Tour.self, Inspect.self])
+    subcommands: [
+      Train.self, Eval.self, Sample.self, Generate.self, Experiment.self, Demo.self, Demo2D.self, Tour.self, Inspect.self,
+    ])
 }

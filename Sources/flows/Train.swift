@@ -6,7 +6,7 @@ import NormalizingFlows
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a model, with progress, periodic evaluation and resumable checkpoints.",
-    subcommands: [TrainCDFlow.self, TrainRectangular.self])
+    subcommands: [TrainCDFlow.self, TrainRectangular.self, TrainTarFlowLM.self, TrainCharLM.self])
 }
 
 /// `flows train cdflow`: CDFlow (or its Glow and RealNVP baselines) on
