@@ -96,8 +96,9 @@ struct TarFlowSuite: ParsableCommand {
     report.print(json: options.json)
   }
 
+  /// In key order, as the peer's rows are read (so that both group as one workload).
   var sizes: [(key: String, value: Int)] {
-    [("batch", batch), ("length", length), ("channels", channels), ("layers", layers), ("width", width), ("heads", heads)]
+    [("batch", batch), ("channels", channels), ("heads", heads), ("layers", layers), ("length", length), ("width", width)]
   }
 
   /// The rows of one transform.
