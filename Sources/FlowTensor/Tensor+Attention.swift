@@ -135,6 +135,31 @@ public func causalAttention<Scalar: TensorScalar>(
   let (queryBase, keyBase, valueBase) = (
     UnsafePointer(queries.storage.base), UnsafePointer(keys.storage.base), UnsafePointer(values.storage.base)
   )
+  if count == 1 {
+    // One query per matrix (a decoding step): two `gemv`s per matrix, the
+    // matrices across cores. A one-row `gemm` packs the whole key or value
+    // prefix before multiplying, which took ~40% of cached sampling (perf, issue 8).
+    withExtendedLifetime((queries, keys, values)) {
+      Parallel.forEachRange(count: batch, grain: Swift.max(1, Parallel.elementwiseGrain / (2 * length * size))) { range in
+        withUnsafeTemporaryAllocation(of: Scalar.self, capacity: length) { buffer in
+          let scores = buffer.baseAddress!
+          for index in range {
+            Scalar.gemv(
+              .notTransposed, m: length, n: size, alpha: 1, a: keyBase + index * capacity * size, leadingDimension: size,
+              x: queryBase + index * size, strideX: 1, beta: 0, y: scores, strideY: 1)
+            let shift = ReductionKernel.rowExtremum(UnsafePointer(scores), count: length, isGreaterPropagatingNaN)
+            for key in 0..<length { scores[key] = Scalar.exp(scores[key] - shift) }
+            let reciprocal = 1 / ReductionKernel.pairwiseSum(UnsafePointer(scores), count: length) { $0 }
+            for key in 0..<length { scores[key] *= reciprocal }
+            Scalar.gemv(
+              .transposed, m: length, n: size, alpha: 1, a: valueBase + index * capacity * size, leadingDimension: size,
+              x: UnsafePointer(scores), strideX: 1, beta: 0, y: output + index * size, strideY: 1)
+          }
+        }
+      }
+    }
+    return result
+  }
   withExtendedLifetime((queries, keys, values)) {
     withUnsafeTemporaryAllocation(of: Scalar.self, capacity: count * length) { buffer in
       let scores = buffer.baseAddress!

@@ -86,6 +86,12 @@ final class AttentionTests: XCTestCase {
       assertClose(
         causalAttention(queries: queries, keys: keys, values: values, length: 5), expected,
         absolute: tolerance, relative: tolerance)
+      // One query (a decoding step, the `gemv` path) sees the whole prefix.
+      let last = queries.sliced(alongAxis: 2, from: 1, to: 2)
+      assertClose(
+        causalAttention(queries: last, keys: keys, values: values, length: 5),
+        matmul(causalSoftmax(matmul(last, prefixKeys, transposingB: true)), prefixValues),
+        absolute: tolerance, relative: tolerance)
       // Square: the usual lower-triangular mask.
       let square = causalAttention(
         queries: prefixKeys, keys: prefixKeys, values: prefixValues, length: 5)
