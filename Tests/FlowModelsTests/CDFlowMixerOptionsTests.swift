@@ -48,7 +48,7 @@ final class CDFlowMixerOptionsTests: XCTestCase {
   }
 
   /// Identity initialisation: every mixer parameter 0 (W = I); random: the
-  /// phases are not. The models differ only in the mixers' draws.
+  /// phases are not. The models differ in the mixers alone.
   func testInitialisationReachesEveryMixer() {
     let identity = CDFlow<Double>(configuration: optionsConfiguration(initialization: .identity))
     let random = CDFlow<Double>(configuration: optionsConfiguration(initialization: .random))
@@ -58,6 +58,10 @@ final class CDFlowMixerOptionsTests: XCTestCase {
     let randomPhases = random.parameters.filter { $0.name.hasSuffix(".phase") }
     XCTAssertEqual(randomPhases.count, 4)
     XCTAssertTrue(randomPhases.allSatisfy { $0.value.scalars.contains { $0 != 0 } })
+    // Every other parameter is drawn as with the random initialisation.
+    for ((name, a), (_, b)) in zip(identity.parameters, random.parameters) where !isMixerParameter(name) {
+      XCTAssertEqual(a.scalars, b.scalars, name)
+    }
   }
 
   /// With every option the transform is still a bijector (the conformance

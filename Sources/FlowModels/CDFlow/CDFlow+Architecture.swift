@@ -50,6 +50,14 @@ extension CDFlow {
   ) -> any Bijector<Scalar> {
     switch configuration.mixer {
     case .circulantDiagonal(let factors):
+      if configuration.circulantDiagonalInitialization == .identity {
+        // Draw (and drop) the random factors all the same, so that every
+        // other layer gets the draws it gets with the random
+        // initialisation: the two initialisations then differ in the
+        // mixers alone, which is what a comparison of them needs.
+        _ = CirculantDiagonalFactors<Scalar>(
+          size: channels, diagonalCount: factors, initialization: .random, using: &generator)
+      }
       return CirculantDiagonalConv1x1<Scalar>(
         channels: channels, diagonalCount: factors, initialization: configuration.circulantDiagonalInitialization,
         normalization: configuration.circulantDiagonalNormalization, using: &generator)
