@@ -123,7 +123,7 @@ struct TrainCDFlow: ParsableCommand {
     if let mixer, let kind = CDFlowMixer(mixer), !circulantDiagonalOptions.isEmpty {
       if case .circulantDiagonal = kind {} else {
         throw ValidationError(
-          "\(circulantDiagonalOptions.joined(separator: ", ")) apply to the circulant-diagonal mixer, not --mixer \(mixer)")
+          "\(circulantDiagonalOptions.joined(separator: ", ")) only work with --mixer cd, not --mixer \(mixer)")
       }
     }
     if let optimizer, TrainingConfiguration.OptimizerKind(rawValue: optimizer.lowercased()) == nil {
