@@ -19,6 +19,10 @@ struct CDFlowTrainingRun {
   var curve: URL
   var resume: Bool
   var json: Bool
+  /// The channel-aware learning-rate scale of the circulant-diagonal
+  /// mixers (``CDFlow/circulantDiagonalLearningRateGroups(scale:)``); `nil`
+  /// for none. Ignored when resuming: the checkpoint's configuration keeps its groups.
+  var circulantDiagonalLearningRateScale: Double? = nil
 
   /// Runs; on a data, checkpoint or divergence error prints it and exits with status 1.
   @discardableResult
@@ -87,9 +91,13 @@ struct CDFlowTrainingRun {
         stored.logInterval = adjusted.logInterval
       }
     } else {
+      let model = CDFlow<Float>(configuration: modelConfiguration)
+      var configuration = training
+      if let scale = circulantDiagonalLearningRateScale {
+        configuration.learningRateGroups = model.circulantDiagonalLearningRateGroups(scale: scale)
+      }
       trainer = try Trainer(
-        model: CDFlow<Float>(configuration: modelConfiguration), configuration: training,
-        trainingSet: trainingSet, heldOutSet: testSet)
+        model: model, configuration: configuration, trainingSet: trainingSet, heldOutSet: testSet)
     }
     trainer.extraMetadata["dataset"] = source.specification
     if let count { trainer.extraMetadata["train_count"] = String(count) }
@@ -98,7 +106,7 @@ struct CDFlowTrainingRun {
     if !json {
       print(
         "cdflow: \(modelConfiguration.levels) levels × \(modelConfiguration.stepsPerLevel) steps, hidden "
-          + "\(modelConfiguration.hiddenChannels), mixer \(modelConfiguration.mixer), "
+          + "\(modelConfiguration.hiddenChannels), mixer \(Self.describeMixer(modelConfiguration, trainer.configuration)), "
           + "\(trainer.model.parameterCount) parameters; \(source.specification): \(trainingSet.count) training, "
           + "\(testSet.count) test images")
       // Before the progress on standard error, also when standard output is a pipe.
@@ -118,6 +126,7 @@ struct CDFlowTrainingRun {
       let extra: [(key: String, value: JSONValue)] = [
         ("dataset", .string(source.specification)),
         ("mixer", .string(modelConfiguration.mixer.description)),
+        ("mixer_options", .string(Self.describeMixer(modelConfiguration, trainer.configuration))),
         ("levels", .number(Double(modelConfiguration.levels))),
         ("steps_per_level", .number(Double(modelConfiguration.stepsPerLevel))),
         ("hidden", .number(Double(modelConfiguration.hiddenChannels))),
@@ -130,6 +139,20 @@ struct CDFlowTrainingRun {
       print("checkpoint \(checkpoint.path), curve \(curve.path)")
     }
     return (summary, trainer.model)
+  }
+
+  /// "cd:2", or with the circulant-diagonal options that differ from the
+  /// defaults "cd:2 (init identity, spectral normalisation, learning-rate groups ×0.5…0.354)".
+  static func describeMixer(_ model: CDFlowConfiguration, _ training: TrainingConfiguration) -> String {
+    var options: [String] = []
+    if model.circulantDiagonalInitialization != .random { options.append("init \(model.circulantDiagonalInitialization)") }
+    if model.circulantDiagonalNormalization != .none { options.append("\(model.circulantDiagonalNormalization) normalisation") }
+    if let groups = training.learningRateGroups, !groups.isEmpty {
+      let multipliers = groups.map(\.multiplier)
+      options.append(
+        "learning-rate groups ×" + String(format: "%.3g", multipliers.max()!) + "…" + String(format: "%.3g", multipliers.min()!))
+    }
+    return options.isEmpty ? model.mixer.description : "\(model.mixer) (\(options.joined(separator: ", ")))"
   }
 
   /// An option that does not fit the data, found after loading it: the

@@ -36,6 +36,15 @@ struct TrainCDFlow: ParsableCommand {
   @Option(help: "Channel mixer: cd, cd:<m>, lu, dense or reverse (default cd).")
   var mixer: String?
 
+  @Option(help: "Circulant-diagonal mixers' initialisation: random (orthogonal, the default) or identity.")
+  var cdInit: String?
+
+  @Option(help: "Circulant-diagonal mixers' normalisation: none (the default) or spectral (W divided by its spectral-norm bound).")
+  var cdNormalization: String?
+
+  @Option(help: "Channel-aware learning-rate scale s: each circulant-diagonal mixer of n channels trains at s/√n times --lr (default: off, 1×).")
+  var cdLrScale: Double?
+
   @Option(help: "Images per batch (default 64).")
   var batchSize: Int?
 
@@ -99,6 +108,24 @@ struct TrainCDFlow: ParsableCommand {
     if let mixer, CDFlowMixer(mixer) == nil {
       throw ValidationError("--mixer '\(mixer)' is not one of cd, cd:<m>, lu, dense, reverse")
     }
+    if let cdInit, CirculantDiagonalInitialization(rawValue: cdInit) == nil {
+      throw ValidationError("--cd-init '\(cdInit)' is not random or identity")
+    }
+    if let cdNormalization, CirculantDiagonalNormalization(rawValue: cdNormalization) == nil {
+      throw ValidationError("--cd-normalization '\(cdNormalization)' is not none or spectral")
+    }
+    if let cdLrScale, !(cdLrScale.isFinite && cdLrScale > 0) {
+      throw ValidationError("--cd-lr-scale \(cdLrScale) must be positive and finite")
+    }
+    let circulantDiagonalOptions = [
+      ("--cd-init", cdInit != nil), ("--cd-normalization", cdNormalization != nil), ("--cd-lr-scale", cdLrScale != nil),
+    ].filter(\.1).map(\.0)
+    if let mixer, let kind = CDFlowMixer(mixer), !circulantDiagonalOptions.isEmpty {
+      if case .circulantDiagonal = kind {} else {
+        throw ValidationError(
+          "\(circulantDiagonalOptions.joined(separator: ", ")) only work with --mixer cd, not --mixer \(mixer)")
+      }
+    }
     if let optimizer, TrainingConfiguration.OptimizerKind(rawValue: optimizer.lowercased()) == nil {
       throw ValidationError("--optimizer '\(optimizer)' is not adam or adamw")
     }
@@ -106,7 +133,8 @@ struct TrainCDFlow: ParsableCommand {
     if resume {
       let fixed: [(String, Bool)] = [
         ("--levels", levels != nil), ("--steps-per-level", stepsPerLevel != nil), ("--hidden", hidden != nil),
-        ("--mixer", mixer != nil), ("--batch-size", batchSize != nil), ("--lr", lr != nil),
+        ("--mixer", mixer != nil), ("--cd-init", cdInit != nil), ("--cd-normalization", cdNormalization != nil),
+        ("--cd-lr-scale", cdLrScale != nil), ("--batch-size", batchSize != nil), ("--lr", lr != nil),
         ("--optimizer", optimizer != nil), ("--weight-decay", weightDecay != nil), ("--warmup", warmup != nil),
         ("--clip", clip != nil), ("--seed", seed != nil), ("--train-count", trainCount != nil),
       ]
@@ -137,9 +165,12 @@ struct TrainCDFlow: ParsableCommand {
       commandName: "flows train cdflow", dataset: dataset.map(DatasetSource.init),
       model: CDFlowConfiguration(
         levels: levels ?? 2, stepsPerLevel: stepsPerLevel ?? 8, hiddenChannels: hidden ?? 64,
-        mixer: mixer.flatMap(CDFlowMixer.init) ?? .circulantDiagonal(factors: 2), seed: seed ?? 0),
+        mixer: mixer.flatMap(CDFlowMixer.init) ?? .circulantDiagonal(factors: 2),
+        circulantDiagonalInitialization: cdInit.flatMap(CirculantDiagonalInitialization.init) ?? .random,
+        circulantDiagonalNormalization: cdNormalization.flatMap(CirculantDiagonalNormalization.init) ?? .none,
+        seed: seed ?? 0),
       training: trainingConfiguration, trainCount: trainCount, checkpoint: checkpointURL, curve: curveURL,
-      resume: resume, json: json
+      resume: resume, json: json, circulantDiagonalLearningRateScale: cdLrScale
     ).run()
   }
 

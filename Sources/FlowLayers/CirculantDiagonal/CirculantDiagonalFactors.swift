@@ -1,7 +1,7 @@
 import FlowTensor
 
 /// How the factors of a circulant-diagonal matrix start.
-public enum CirculantDiagonalInitialization: Sendable {
+public enum CirculantDiagonalInitialization: String, Codable, Sendable, CaseIterable {
   /// W = I: every log-magnitude and phase 0, every sign +1. Draws nothing
   /// from the generator.
   case identity
@@ -282,10 +282,17 @@ public struct CirculantDiagonalFactors<Scalar: TensorScalar>: Layer {
   /// maxima, whose gradient goes to the largest entries).
   /// - Complexity: O(mn); no FFT.
   public func spectralNormBound() -> Tensor<Scalar> {
+    exp(logSpectralNormBound())
+  }
+
+  /// The logarithm of ``spectralNormBound()``, rank 0: the sum of every
+  /// factor's largest log-magnitude. Differentiable as the bound is.
+  /// - Complexity: O(mn); no FFT.
+  public func logSpectralNormBound() -> Tensor<Scalar> {
     var exponent = diagonals[0].logMagnitude.max()
     for diagonal in diagonals.dropFirst() { exponent = exponent + diagonal.logMagnitude.max() }
     for circulant in circulants { exponent = exponent + circulant.logMagnitude.max() }
-    return exp(exponent)
+    return exponent
   }
 
   public mutating func visitParameters(with visitor: ParameterVisitor<Scalar>) {

@@ -37,19 +37,30 @@ extension CDFlow {
       using: &generator)
     return Chain([
       ActNorm<Scalar>(channels: channels),
-      mixer(channels: channels, kind: configuration.mixer, using: &generator),
+      mixer(channels: channels, configuration: configuration, using: &generator),
       AffineCoupling(mask: .channelHalf, scale: configuration.couplingScale.couplingScale, conditioner: conditioner),
     ])
   }
 
   /// The 1×1 mixer of `channels` channels, at its standard initialisation
-  /// (random orthogonal, or the reversal).
+  /// (random orthogonal, or the reversal; the circulant-diagonal one as
+  /// the configuration's initialisation and normalisation say).
   static func mixer(
-    channels: Int, kind: CDFlowMixer, using generator: inout SeededGenerator
+    channels: Int, configuration: CDFlowConfiguration, using generator: inout SeededGenerator
   ) -> any Bijector<Scalar> {
-    switch kind {
+    switch configuration.mixer {
     case .circulantDiagonal(let factors):
-      return CirculantDiagonalConv1x1<Scalar>(channels: channels, diagonalCount: factors, using: &generator)
+      if configuration.circulantDiagonalInitialization == .identity {
+        // Draw (and drop) the random factors all the same, so that every
+        // other layer gets the draws it gets with the random
+        // initialisation: the two initialisations then differ in the
+        // mixers alone, which is what a comparison of them needs.
+        _ = CirculantDiagonalFactors<Scalar>(
+          size: channels, diagonalCount: factors, initialization: .random, using: &generator)
+      }
+      return CirculantDiagonalConv1x1<Scalar>(
+        channels: channels, diagonalCount: factors, initialization: configuration.circulantDiagonalInitialization,
+        normalization: configuration.circulantDiagonalNormalization, using: &generator)
     case .lu:
       return LUInvertibleConvolution1x1<Scalar>(channels: channels, using: &generator)
     case .dense:

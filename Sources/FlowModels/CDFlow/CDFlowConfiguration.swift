@@ -132,6 +132,17 @@ public struct CDFlowConfiguration: Codable, Equatable, Sendable {
   /// Whether the splits model the factored half by a learned Gaussian
   /// (Glow's split prior) or by N(0, I) (RealNVP).
   public var learnedSplitPrior: Bool
+  /// How the circulant-diagonal mixers start (unused by the other mixers):
+  /// ``FlowLayers/CirculantDiagonalInitialization/random`` (the default: a
+  /// random orthogonal W, signs ±1 and unit-modulus spectra of random
+  /// phase, as Glow starts its 1×1 convolutions from a random rotation) or
+  /// ``FlowLayers/CirculantDiagonalInitialization/identity`` (W = I, the
+  /// choice of an unofficial CDFlow sketch; the paper states none).
+  public var circulantDiagonalInitialization: CirculantDiagonalInitialization
+  /// Whether the circulant-diagonal mixers apply W as it is (the default)
+  /// or divided by its spectral-norm bound, CDFlow's spectral
+  /// normalisation (§4.1; see ``FlowLayers/CirculantDiagonalNormalization``).
+  public var circulantDiagonalNormalization: CirculantDiagonalNormalization
   /// The seed of the initial parameters.
   public var seed: UInt64
 
@@ -139,8 +150,12 @@ public struct CDFlowConfiguration: Codable, Equatable, Sendable {
   public init(
     channels: Int = 1, height: Int = 28, width: Int = 28, levels: Int = 2, stepsPerLevel: Int = 8,
     hiddenChannels: Int = 64, mixer: CDFlowMixer = .circulantDiagonal(factors: 2),
-    couplingScale: CDFlowCouplingScale = .sigmoid, learnedSplitPrior: Bool = true, seed: UInt64 = 0
+    couplingScale: CDFlowCouplingScale = .sigmoid, learnedSplitPrior: Bool = true,
+    circulantDiagonalInitialization: CirculantDiagonalInitialization = .random,
+    circulantDiagonalNormalization: CirculantDiagonalNormalization = .none, seed: UInt64 = 0
   ) {
+    self.circulantDiagonalInitialization = circulantDiagonalInitialization
+    self.circulantDiagonalNormalization = circulantDiagonalNormalization
     self.channels = channels
     self.height = height
     self.width = width
@@ -151,6 +166,57 @@ public struct CDFlowConfiguration: Codable, Equatable, Sendable {
     self.couplingScale = couplingScale
     self.learnedSplitPrior = learnedSplitPrior
     self.seed = seed
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case channels, height, width, levels, stepsPerLevel, hiddenChannels, mixer, couplingScale, learnedSplitPrior
+    case circulantDiagonalInitialization, circulantDiagonalNormalization, seed
+  }
+
+  /// Reads the keys ``encode(to:)`` writes; the two circulant-diagonal
+  /// options may be absent (checkpoints written before they existed) and
+  /// then take their defaults.
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    channels = try container.decode(Int.self, forKey: .channels)
+    height = try container.decode(Int.self, forKey: .height)
+    width = try container.decode(Int.self, forKey: .width)
+    levels = try container.decode(Int.self, forKey: .levels)
+    stepsPerLevel = try container.decode(Int.self, forKey: .stepsPerLevel)
+    hiddenChannels = try container.decode(Int.self, forKey: .hiddenChannels)
+    mixer = try container.decode(CDFlowMixer.self, forKey: .mixer)
+    couplingScale = try container.decode(CDFlowCouplingScale.self, forKey: .couplingScale)
+    learnedSplitPrior = try container.decode(Bool.self, forKey: .learnedSplitPrior)
+    circulantDiagonalInitialization =
+      try container.decodeIfPresent(CirculantDiagonalInitialization.self, forKey: .circulantDiagonalInitialization)
+      ?? .random
+    circulantDiagonalNormalization =
+      try container.decodeIfPresent(CirculantDiagonalNormalization.self, forKey: .circulantDiagonalNormalization)
+      ?? .none
+    seed = try container.decode(UInt64.self, forKey: .seed)
+  }
+
+  /// Writes every field, the two circulant-diagonal options only when they
+  /// differ from their defaults, so a default configuration's JSON (and
+  /// the checkpoints and peers that read it) stays as it was before they existed.
+  public func encode(to encoder: Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(channels, forKey: .channels)
+    try container.encode(height, forKey: .height)
+    try container.encode(width, forKey: .width)
+    try container.encode(levels, forKey: .levels)
+    try container.encode(stepsPerLevel, forKey: .stepsPerLevel)
+    try container.encode(hiddenChannels, forKey: .hiddenChannels)
+    try container.encode(mixer, forKey: .mixer)
+    try container.encode(couplingScale, forKey: .couplingScale)
+    try container.encode(learnedSplitPrior, forKey: .learnedSplitPrior)
+    if circulantDiagonalInitialization != .random {
+      try container.encode(circulantDiagonalInitialization, forKey: .circulantDiagonalInitialization)
+    }
+    if circulantDiagonalNormalization != .none {
+      try container.encode(circulantDiagonalNormalization, forKey: .circulantDiagonalNormalization)
+    }
+    try container.encode(seed, forKey: .seed)
   }
 
   /// `[channels, height, width]`, the shape of one image.

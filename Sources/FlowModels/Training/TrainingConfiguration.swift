@@ -1,3 +1,4 @@
+import FlowTensor
 import Foundation
 
 /// How a ``Trainer`` runs: optimizer, learning rate and warm-up, clipping,
@@ -52,6 +53,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var optimizer: OptimizerKind
   /// The peak learning rate, reached at the end of the warm-up.
   public var learningRate: Double
+  /// Per-group multipliers of the learning rate (schedule included), by
+  /// layer path (PyTorch's parameter groups); `nil` or empty: every
+  /// parameter at ``learningRate``. Stored with the configuration, so a
+  /// resumed run keeps them. Absent from the JSON when `nil`.
+  public var learningRateGroups: [LearningRateGroup]?
   /// λ of the optimizer's weight decay (0: none).
   public var weightDecay: Double
   /// W: the rate ramps linearly from η/W to η over the first W steps
@@ -87,10 +93,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     optimizer: OptimizerKind = .adam, learningRate: Double = 1e-3, weightDecay: Double = 0, warmupSteps: Int = 100,
     gradientClipNorm: Double? = 100, batchSize: Int = 64, evaluateEvery: Int = 500, evaluationCount: Int? = 1000,
     finalEvaluationCount: Int? = nil, evaluationBatchSize: Int = 500, checkpointEvery: Int = 1000,
-    recordEvery: Int = 25, logInterval: Double = 5, stop: Stop = .steps(1000), seed: UInt64 = 0
+    recordEvery: Int = 25, logInterval: Double = 5, stop: Stop = .steps(1000), seed: UInt64 = 0,
+    learningRateGroups: [LearningRateGroup]? = nil
   ) {
     self.optimizer = optimizer
     self.learningRate = learningRate
+    self.learningRateGroups = learningRateGroups
     self.weightDecay = weightDecay
     self.warmupSteps = warmupSteps
     self.gradientClipNorm = gradientClipNorm
@@ -115,6 +123,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var problem: String? {
     if !(learningRate.isFinite && learningRate >= 0) { return "learning rate \(learningRate) must be finite and ≥ 0" }
     if !(weightDecay.isFinite && weightDecay >= 0) { return "weight decay \(weightDecay) must be finite and ≥ 0" }
+    if let group = learningRateGroups?.first(where: { !($0.multiplier.isFinite && $0.multiplier >= 0) }) {
+      return "the learning-rate multiplier \(group.multiplier) of '\(group.path)' must be finite and ≥ 0"
+    }
     if warmupSteps < 0 { return "warm-up steps \(warmupSteps) must be ≥ 0" }
     if let clip = gradientClipNorm, !(clip > 0) { return "gradient clip norm \(clip) must be > 0" }
     if batchSize < 1 { return "batch size \(batchSize) must be ≥ 1" }

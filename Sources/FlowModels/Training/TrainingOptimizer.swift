@@ -14,6 +14,8 @@ struct TrainingOptimizer<Scalar: TensorScalar> {
     case .adam: adam = Adam(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
     case .adamW: adamW = AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
     }
+    let groups = configuration.learningRateGroups ?? []
+    if adam != nil { adam!.learningRateGroups = groups } else { adamW!.learningRateGroups = groups }
   }
 
   var step: Int { adam?.step ?? adamW!.step }

@@ -23,6 +23,9 @@ public struct AdamW<Scalar: TensorScalar>: Optimizer {
   public let weightDecay: Double
   public private(set) var step = 0
   var moments = AdamMoments<Scalar>()
+  /// Per-group multipliers of ``learningRate`` (the first group holding a
+  /// parameter decides; 1 for the others). Empty by default.
+  public var learningRateGroups: [LearningRateGroup] = []
 
   /// An optimizer with the given hyperparameters (PyTorch's defaults, λ = 0.01).
   /// - Parameters:
@@ -44,7 +47,8 @@ public struct AdamW<Scalar: TensorScalar>: Optimizer {
     self.weightDecay = weightDecay
   }
 
-  /// Applies one AdamW step to every parameter of `model` that has a gradient.
+  /// Applies one AdamW step to every parameter of `model` that has a gradient,
+  /// at ``learningRate`` times its group's multiplier (``learningRateGroups``).
   /// - Parameters:
   ///   - gradients: by parameter name, each of its parameter's shape.
   /// - Complexity: O(n) in the number of parameter scalars.
@@ -54,8 +58,11 @@ public struct AdamW<Scalar: TensorScalar>: Optimizer {
     let hyperparameters = AdamHyperparameters(
       operation: "AdamW", learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
       coupledWeightDecay: 0, decoupledWeightDecay: weightDecay)
+    let groups = learningRateGroups
     forEachParameterWithGradient(of: &model, gradients: gradients, operation: "AdamW") { name, parameter, gradient in
-      moments.apply(to: &parameter, gradient: gradient, name: name, hyperparameters: hyperparameters)
+      var parameterHyperparameters = hyperparameters
+      if !groups.isEmpty { parameterHyperparameters.learningRate *= groups.multiplier(forParameter: name) }
+      moments.apply(to: &parameter, gradient: gradient, name: name, hyperparameters: parameterHyperparameters)
     }
     step += 1
   }
