@@ -46,6 +46,13 @@ enum BLASThreading {
   /// second thread costs about as much as 2^20 multiply-adds on one core.
   static let minimumParallelWork = 1 << 20
 
+  /// Multiply-adds from which a product runs on OpenBLAS's own threads:
+  /// its threaded `sgemm` packs shared panels once, and blocks of
+  /// single-threaded calls ran Float products of order 256–512 at one
+  /// core's speed (`flowbench gemm`: 121 GFLOP/s against numpy's 218 at
+  /// n = 512). The spinning that follows is short next to such a product.
+  static let largeProductWork = 1 << 24
+
   /// Calls `body` on blocks of rows or of columns of an m×n product whose
   /// inner dimension is k, concurrently when the product is large enough.
   ///
@@ -56,8 +63,12 @@ enum BLASThreading {
     m: Int, n: Int, k: Int, _ body: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void
   ) {
     _ = configure
-    guard Parallel.threadCount > 1, m * n * k >= minimumParallelWork else {
+    guard Parallel.threadCount > 1, m * n * k >= minimumParallelWork, !Parallel.isInsideRegion else {
       body(0..<m, 0..<n)
+      return
+    }
+    if m * n * k >= largeProductWork {
+      withLibraryThreads(work: m * n * k) { body(0..<m, 0..<n) }
       return
     }
     if n >= m {
