@@ -59,6 +59,8 @@ bench: deps peers-deps peers-torch
 	.build/release/flowbench elementwise --peers --python $(PYTHON)
 	.build/release/flowbench autodiff --peers --python $(PEERS_VENV)/bin/python
 	.build/release/flowbench cd --peers --python $(PEERS_VENV)/bin/python --measured-plans
+	.build/release/flowbench cdflow --peers --python $(PEERS_VENV)/bin/python
+	.build/release/flowbench tarflow --peers --python $(PEERS_VENV)/bin/python --cases training-step sample-cached
 
 clean:
 	rm -rf .build
