@@ -2,11 +2,6 @@ import FlowModels
 import Foundation
 import XCTest
 
-private struct CommandLineTestError: Error, CustomStringConvertible {
-  var message: String
-  var description: String { message }
-}
-
 /// The `flows` command line, run as a subprocess (built beside the test
 /// bundle, as `PreconditionProbe` is) on a tiny IDX data set of 8×8 images.
 final class CommandLineTests: XCTestCase {
@@ -23,32 +18,9 @@ final class CommandLineTests: XCTestCase {
 
   /// Runs `flows` with `arguments` in the test's directory.
   private func flows(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-    let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    let executable = bundleDirectory.appendingPathComponent("flows")
-    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-      throw CommandLineTestError(message: "\(executable.path) is missing: build the flows product (swift build)")
-    }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    let output = Pipe()
-    process.standardOutput = output
-    // Standard error to a file, so that neither stream can fill up and block the child.
-    let errorFile = directory.appendingPathComponent("stderr-\(UUID().uuidString).txt")
-    _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-    let errors = try FileHandle(forWritingTo: errorFile)
-    process.standardError = errors
-    try process.run()
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    try errors.close()
-    let errorData = try Data(contentsOf: errorFile)
-    try FileManager.default.removeItem(at: errorFile)
-    return (
-      process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self)
-    )
+    try FlowsExecutable.run(arguments, in: directory)
   }
+
 
   /// Writes `train-*` (48 images) and `t10k-*` (16 images) IDX files, 8×8, uncompressed.
   private func writeDataset(named name: String) throws -> String {

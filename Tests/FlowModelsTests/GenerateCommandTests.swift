@@ -2,11 +2,6 @@ import FlowModels
 import Foundation
 import XCTest
 
-private struct GenerateCommandTestError: Error, CustomStringConvertible {
-  var message: String
-  var description: String { message }
-}
-
 /// `flows train tarflowlm`, `flows train charlm` and `flows generate`, run
 /// as a subprocess (built beside the test bundle) on the in-memory Markov corpus.
 final class GenerateCommandTests: XCTestCase {
@@ -23,31 +18,9 @@ final class GenerateCommandTests: XCTestCase {
 
   /// Runs `flows` with `arguments` in the test's directory.
   private func flows(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-    let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    let executable = bundleDirectory.appendingPathComponent("flows")
-    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-      throw GenerateCommandTestError(message: "\(executable.path) is missing: build the flows product (swift build)")
-    }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    let output = Pipe()
-    process.standardOutput = output
-    let errorFile = directory.appendingPathComponent("stderr-\(UUID().uuidString).txt")
-    _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-    let errors = try FileHandle(forWritingTo: errorFile)
-    process.standardError = errors
-    try process.run()
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    try errors.close()
-    let errorData = try Data(contentsOf: errorFile)
-    try FileManager.default.removeItem(at: errorFile)
-    return (
-      process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self)
-    )
+    try FlowsExecutable.run(arguments, in: directory)
   }
+
 
   private func jsonObject(_ text: String) throws -> [String: Any] {
     let lines = text.split(separator: "\n")
