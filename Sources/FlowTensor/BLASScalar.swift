@@ -108,6 +108,43 @@ enum BLASArguments {
     value == .transposed ? CblasTrans : CblasNoTrans
   }
 
+  /// The C arguments of one block of a `gemm`, for `cblas_?gemm`.
+  struct GemmBlock {
+    var transposeA: CBLAS_TRANSPOSE, transposeB: CBLAS_TRANSPOSE
+    var m: Int32, n: Int32, k: Int32
+    var leadingDimensionA: Int32, leadingDimensionB: Int32, leadingDimensionC: Int32
+    /// Where the block's operands start, in scalars from `a`, `b` and `c`.
+    var offsetA: Int, offsetB: Int, offsetC: Int
+  }
+
+  /// Checks a `gemm`'s sizes against the C interface's `int`, then calls
+  /// `body` once per block of the product that `BLASThreading` runs
+  /// (concurrently when the product is large enough).
+  @inline(__always)
+  static func forEachGemmBlock(
+    routine: StaticString, _ transposeA: BLASTranspose, _ transposeB: BLASTranspose, m: Int, n: Int, k: Int,
+    leadingDimensions: (a: Int, b: Int, c: Int), _ body: (GemmBlock) -> Void
+  ) {
+    _ = size(m, "m", routine: routine)
+    _ = size(n, "n", routine: routine)
+    let inner = size(k, "k", routine: routine)
+    let lda = leadingDimension(
+      leadingDimensions.a, columns: transposeA == .transposed ? m : k, "leadingDimensionA", routine: routine)
+    let ldb = leadingDimension(
+      leadingDimensions.b, columns: transposeB == .transposed ? k : n, "leadingDimensionB", routine: routine)
+    let ldc = leadingDimension(leadingDimensions.c, columns: n, "leadingDimensionC", routine: routine)
+    let (opA, opB) = (transpose(transposeA), transpose(transposeB))
+    BLASThreading.forEachBlock(m: m, n: n, k: k) { rows, columns in
+      body(
+        GemmBlock(
+          transposeA: opA, transposeB: opB, m: Int32(rows.count), n: Int32(columns.count), k: inner,
+          leadingDimensionA: lda, leadingDimensionB: ldb, leadingDimensionC: ldc,
+          offsetA: offset(rows: rows, transpose: transposeA, leadingDimension: leadingDimensions.a),
+          offsetB: offset(columns: columns, transpose: transposeB, leadingDimension: leadingDimensions.b),
+          offsetC: rows.lowerBound * leadingDimensions.c + columns.lowerBound))
+    }
+  }
+
   /// Where the rows `rows` of `op(A)` start in `A`'s storage.
   @inline(__always)
   static func offset(rows: Range<Int>, transpose: BLASTranspose, leadingDimension: Int) -> Int {
@@ -129,23 +166,14 @@ extension Float: BLASScalar {
     b: UnsafePointer<Float>, leadingDimensionB: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, leadingDimensionC: Int
   ) {
-    let routine: StaticString = "sgemm"
-    let rows = BLASArguments.size(m, "m", routine: routine), columns = BLASArguments.size(n, "n", routine: routine)
-    let inner = BLASArguments.size(k, "k", routine: routine)
-    let lda = BLASArguments.leadingDimension(
-      leadingDimensionA, columns: transposeA == .transposed ? m : k, "leadingDimensionA", routine: routine)
-    let ldb = BLASArguments.leadingDimension(
-      leadingDimensionB, columns: transposeB == .transposed ? k : n, "leadingDimensionB", routine: routine)
-    let ldc = BLASArguments.leadingDimension(leadingDimensionC, columns: n, "leadingDimensionC", routine: routine)
-    let (opA, opB) = (BLASArguments.transpose(transposeA), BLASArguments.transpose(transposeB))
-    BLASThreading.forEachBlock(m: m, n: n, k: k) { blockRows, blockColumns in
-      let whole = blockRows.count == m && blockColumns.count == n
+    BLASArguments.forEachGemmBlock(
+      routine: "sgemm", transposeA, transposeB, m: m, n: n, k: k,
+      leadingDimensions: (leadingDimensionA, leadingDimensionB, leadingDimensionC)
+    ) { block in
       cblas_sgemm(
-        CblasRowMajor, opA, opB,
-        whole ? rows : Int32(blockRows.count), whole ? columns : Int32(blockColumns.count), inner,
-        alpha, a + BLASArguments.offset(rows: blockRows, transpose: transposeA, leadingDimension: leadingDimensionA),
-        lda, b + BLASArguments.offset(columns: blockColumns, transpose: transposeB, leadingDimension: leadingDimensionB),
-        ldb, beta, c + blockRows.lowerBound * leadingDimensionC + blockColumns.lowerBound, ldc)
+        CblasRowMajor, block.transposeA, block.transposeB, block.m, block.n, block.k,
+        alpha, a + block.offsetA, block.leadingDimensionA, b + block.offsetB, block.leadingDimensionB,
+        beta, c + block.offsetC, block.leadingDimensionC)
     }
   }
 
@@ -201,23 +229,14 @@ extension Double: BLASScalar {
     b: UnsafePointer<Double>, leadingDimensionB: Int,
     beta: Double, c: UnsafeMutablePointer<Double>, leadingDimensionC: Int
   ) {
-    let routine: StaticString = "dgemm"
-    let rows = BLASArguments.size(m, "m", routine: routine), columns = BLASArguments.size(n, "n", routine: routine)
-    let inner = BLASArguments.size(k, "k", routine: routine)
-    let lda = BLASArguments.leadingDimension(
-      leadingDimensionA, columns: transposeA == .transposed ? m : k, "leadingDimensionA", routine: routine)
-    let ldb = BLASArguments.leadingDimension(
-      leadingDimensionB, columns: transposeB == .transposed ? k : n, "leadingDimensionB", routine: routine)
-    let ldc = BLASArguments.leadingDimension(leadingDimensionC, columns: n, "leadingDimensionC", routine: routine)
-    let (opA, opB) = (BLASArguments.transpose(transposeA), BLASArguments.transpose(transposeB))
-    BLASThreading.forEachBlock(m: m, n: n, k: k) { blockRows, blockColumns in
-      let whole = blockRows.count == m && blockColumns.count == n
+    BLASArguments.forEachGemmBlock(
+      routine: "dgemm", transposeA, transposeB, m: m, n: n, k: k,
+      leadingDimensions: (leadingDimensionA, leadingDimensionB, leadingDimensionC)
+    ) { block in
       cblas_dgemm(
-        CblasRowMajor, opA, opB,
-        whole ? rows : Int32(blockRows.count), whole ? columns : Int32(blockColumns.count), inner,
-        alpha, a + BLASArguments.offset(rows: blockRows, transpose: transposeA, leadingDimension: leadingDimensionA),
-        lda, b + BLASArguments.offset(columns: blockColumns, transpose: transposeB, leadingDimension: leadingDimensionB),
-        ldb, beta, c + blockRows.lowerBound * leadingDimensionC + blockColumns.lowerBound, ldc)
+        CblasRowMajor, block.transposeA, block.transposeB, block.m, block.n, block.k,
+        alpha, a + block.offsetA, block.leadingDimensionA, b + block.offsetB, block.leadingDimensionB,
+        beta, c + block.offsetC, block.leadingDimensionC)
     }
   }
 

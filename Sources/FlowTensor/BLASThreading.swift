@@ -8,13 +8,15 @@ import Foundation
 /// elementwise kernels that run on ``Parallel``'s threads, so OpenBLAS's
 /// workers never parked and competed with ours for the two cores: a
 /// profile of a CDFlow training step spent 27% of its cycles in
-/// `sched_yield`. So FlowTensor keeps one pool: OpenBLAS is set to one
-/// thread on first use, and ``Float/gemm(_:_:m:n:k:alpha:a:leadingDimensionA:b:leadingDimensionB:beta:c:leadingDimensionC:)``
-/// splits a large product into blocks of rows or columns that
+/// `sched_yield`. So OpenBLAS is set to one thread on first use, and
+/// ``Float/gemm(_:_:m:n:k:alpha:a:leadingDimensionA:b:leadingDimensionB:beta:c:leadingDimensionC:)``
+/// splits a medium product into blocks of rows or columns that
 /// ``Parallel/forEachRange(count:grain:_:)`` runs concurrently, each a
-/// single-threaded `gemm`. LAPACK factorisations of large matrices, whose
-/// parallelism lives inside LAPACK, get OpenBLAS's threads back for the
-/// duration of the call (``withLibraryThreads(work:_:)``).
+/// single-threaded `gemm`. Large products (``largeProductWork``) and LAPACK
+/// factorisations of large matrices, whose parallelism lives inside the
+/// library, get OpenBLAS's threads back for the duration of the call
+/// (``withLibraryThreads(work:_:)``): there the spinning that follows is
+/// short next to the call itself.
 ///
 /// With another BLAS (the reference `libblas`), OpenBLAS's controls are
 /// absent and only the splitting applies.
@@ -46,11 +48,11 @@ enum BLASThreading {
   /// second thread costs about as much as 2^20 multiply-adds on one core.
   static let minimumParallelWork = 1 << 20
 
-  /// Multiply-adds from which a product runs on OpenBLAS's own threads:
-  /// its threaded `sgemm` packs shared panels once, and blocks of
-  /// single-threaded calls ran Float products of order 256–512 at one
-  /// core's speed (`flowbench gemm`: 121 GFLOP/s against numpy's 218 at
-  /// n = 512). The spinning that follows is short next to such a product.
+  /// Multiply-adds from which a product, or a LAPACK call, runs on
+  /// OpenBLAS's own threads (an order-256 product and up). With this
+  /// setting `flowbench gemm --peers` measured Float products of order 256,
+  /// 512 and 1024 at 226.8, 240.6 and 245.6 GFLOP/s against numpy's 227.5,
+  /// 246.3 and 244.1.
   static let largeProductWork = 1 << 24
 
   /// Calls `body` on blocks of rows or of columns of an m×n product whose
@@ -83,7 +85,7 @@ enum BLASThreading {
   @inline(__always)
   static func withLibraryThreads<Result>(work: Int, _ body: () -> Result) -> Result {
     _ = configure
-    guard let setThreads, libraryThreads > 1, work >= 1 << 24 else { return body() }
+    guard let setThreads, libraryThreads > 1, work >= largeProductWork else { return body() }
     setThreads(Int32(libraryThreads))
     defer { setThreads(1) }
     return body()

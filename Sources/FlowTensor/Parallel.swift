@@ -7,9 +7,9 @@ import _FlowKernels
 /// Elementwise and reduction kernels split work into at most
 /// ``threadCount`` contiguous chunks once it exceeds a grain size; smaller
 /// loops run on the calling thread, where the cost of waking workers would
-/// exceed the work. Large matrix products run here too, split into
-/// single-threaded `gemm` blocks (OpenBLAS is held to one thread; see
-/// `BLASThreading`), so one pool of threads serves every op.
+/// exceed the work. Medium matrix products run here too, split into
+/// single-threaded `gemm` blocks; OpenBLAS is held to one thread outside
+/// large products and factorisations (see `BLASThreading`).
 public enum Parallel {
   /// Threads a kernel may use: `FLOWTENSOR_NUM_THREADS` if set, else the
   /// number of active cores.
