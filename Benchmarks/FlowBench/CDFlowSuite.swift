@@ -139,7 +139,7 @@ struct CDFlowSuite: ParsableCommand {
     let first = Array(BatchSampler.permutation(count: trainSet.count, seed: dataSeed, epoch: 0).prefix(batch))
     model.initialize(from: trainSet.batch(first, as: Float.self).images, using: &noise)
     try Safetensors.write(
-      model.namedParameters.merging(peerFixedTensors(of: model)) { parameter, _ in parameter },
+      model.namedParameters.merging(model.fixedTensors()) { parameter, _ in parameter },
       metadata: ["configuration": configuration.jsonString, "dtype": "float32"], to: initialCheckpoint)
 
     var optimizer = Adam<Float>(learningRate: lr)
@@ -199,33 +199,3 @@ struct CDFlowSuite: ParsableCommand {
   }
 }
 
-/// The tensors that fix a CDFlow model besides its parameters, which a
-/// checkpoint does not hold: every circulant-diagonal mixer's signs and
-/// every LU mixer's permutation and signs, under the names of the peer's
-/// state dict (`<mixer>.diagonals.j.sign`, `<mixer>.circulants.j.sign`,
-/// `<mixer>.permutation`, `<mixer>.sign`). CDFlowPeerTests.swift holds the
-/// same walk.
-func peerFixedTensors<Scalar: TensorScalar>(of model: CDFlow<Scalar>) -> [String: Tensor<Scalar>] {
-  var result: [String: Tensor<Scalar>] = [:]
-  func walk(_ chain: Chain<Scalar>, prefix: String) {
-    for (index, layer) in chain.layers.enumerated() {
-      let name = "\(prefix)layers.\(index)"
-      switch layer {
-      case let inner as Chain<Scalar>:
-        walk(inner, prefix: name + ".")
-      case let multiScale as MultiScale<Chain<Scalar>>:
-        walk(multiScale.inner, prefix: name + ".inner.")
-      case let mixer as CirculantDiagonalConv1x1<Scalar>:
-        for (j, diagonal) in mixer.factors.diagonals.enumerated() { result["\(name).diagonals.\(j).sign"] = diagonal.sign }
-        for (j, circulant) in mixer.factors.circulants.enumerated() { result["\(name).circulants.\(j).sign"] = circulant.sign }
-      case let mixer as LUInvertibleConvolution1x1<Scalar>:
-        result["\(name).permutation"] = mixer.permutation
-        result["\(name).sign"] = mixer.sign
-      default:
-        break
-      }
-    }
-  }
-  walk(model.transform, prefix: "transform.")
-  return result
-}

@@ -90,7 +90,7 @@ final class CDFlowPeerTests: XCTestCase {
   func testFixedTensorNames() {
     let configuration = CDFlowConfiguration(
       height: 8, width: 8, levels: 2, stepsPerLevel: 2, hiddenChannels: 4, mixer: .circulantDiagonal(factors: 3))
-    let names = peerFixedTensors(of: CDFlow<Double>(configuration: configuration)).keys.sorted()
+    let names = CDFlow<Double>(configuration: configuration).fixedTensors().keys.sorted()
     // Level 0: steps at layers 1, 2; level 1 inside layers.3.inner, steps at 1, 2.
     let mixers = ["transform.layers.1.layers.1", "transform.layers.2.layers.1",
                   "transform.layers.3.inner.layers.1.layers.1", "transform.layers.3.inner.layers.2.layers.1"]
@@ -102,7 +102,7 @@ final class CDFlowPeerTests: XCTestCase {
       }.sorted())
     let lu = CDFlow<Double>(configuration: CDFlowConfiguration(height: 4, width: 4, levels: 1, stepsPerLevel: 1, mixer: .lu))
     XCTAssertEqual(
-      peerFixedTensors(of: lu).keys.sorted(), ["transform.layers.1.layers.1.permutation", "transform.layers.1.layers.1.sign"])
+      lu.fixedTensors().keys.sorted(), ["transform.layers.1.layers.1.permutation", "transform.layers.1.layers.1.sign"])
   }
 
   /// Loads fixture `name` into a Swift model of `Scalar` and compares log p,
@@ -119,7 +119,7 @@ final class CDFlowPeerTests: XCTestCase {
 
     var model = CDFlow<Scalar>(configuration: configuration)
     model.transform = try installingPeerFixedTensors(model.transform, prefix: "transform.", from: tensors)
-    let modelNames = Set(model.parameters.map(\.name)).union(peerFixedTensors(of: model).keys)
+    let modelNames = Set(model.parameters.map(\.name)).union(model.fixedTensors().keys)
     let fileModelNames = Set(file.names.filter { !$0.hasPrefix("input.") && !$0.hasPrefix("expected.") })
     XCTAssertEqual(modelNames, fileModelNames, "\(label): the two models' tensors differ")
     try model.loadParameters(tensors)
@@ -168,7 +168,7 @@ final class CDFlowPeerTests: XCTestCase {
       shape: [3] + configuration.imageShape,
       scalars: (0..<(3 * model.dimensions)).map { _ in Scalar(generator.next() % 256) })
     let x = model.dequantize(pixels: pixels, using: &generator)
-    var tensors = model.namedParameters.merging(peerFixedTensors(of: model)) { first, _ in first }
+    var tensors = model.namedParameters.merging(model.fixedTensors()) { first, _ in first }
     tensors["input.x"] = x
     tensors["expected.logProbability"] = model.logProbability(x)
     let (_, gradients) = valueWithGradient(at: model) { $0.negativeLogLikelihood(x) }
@@ -186,37 +186,6 @@ final class CDFlowPeerTests: XCTestCase {
       metadata: ["configuration": configuration.jsonString, "dtype": Scalar.self == Double.self ? "float64" : "float32"],
       to: url)
   }
-}
-
-/// The tensors that fix a CDFlow model besides its parameters (a
-/// checkpoint does not hold them): every circulant-diagonal mixer's signs
-/// and every LU mixer's permutation and signs, by the names the peer's state
-/// dict gives them (`<mixer>.diagonals.j.sign`, `<mixer>.circulants.j.sign`,
-/// `<mixer>.permutation`, `<mixer>.sign`). Benchmarks/FlowBench/CDFlowSuite.swift
-/// writes the same for the peer.
-private func peerFixedTensors<Scalar: TensorScalar>(of model: CDFlow<Scalar>) -> [String: Tensor<Scalar>] {
-  var result: [String: Tensor<Scalar>] = [:]
-  func walk(_ chain: Chain<Scalar>, prefix: String) {
-    for (index, layer) in chain.layers.enumerated() {
-      let name = "\(prefix)layers.\(index)"
-      switch layer {
-      case let inner as Chain<Scalar>:
-        walk(inner, prefix: name + ".")
-      case let multiScale as MultiScale<Chain<Scalar>>:
-        walk(multiScale.inner, prefix: name + ".inner.")
-      case let mixer as CirculantDiagonalConv1x1<Scalar>:
-        for (j, diagonal) in mixer.factors.diagonals.enumerated() { result["\(name).diagonals.\(j).sign"] = diagonal.sign }
-        for (j, circulant) in mixer.factors.circulants.enumerated() { result["\(name).circulants.\(j).sign"] = circulant.sign }
-      case let mixer as LUInvertibleConvolution1x1<Scalar>:
-        result["\(name).permutation"] = mixer.permutation
-        result["\(name).sign"] = mixer.sign
-      default:
-        break
-      }
-    }
-  }
-  walk(model.transform, prefix: "transform.")
-  return result
 }
 
 /// `chain` with its mixers rebuilt on the signs and permutations of
