@@ -10,6 +10,10 @@ enum FFTKind: Hashable, Sendable {
   case forward
   /// Complex to complex, sign +1, unnormalised.
   case backward
+  /// Complex to complex in split format (each signal `length` real parts
+  /// then `length` imaginary parts), sign −1; run with the parts swapped
+  /// (``FFTPlan/executeSplit(input:output:inverse:)``) it is sign +1.
+  case splitForward
 
   /// Scalars per input row of `length` points.
   @inline(__always)
@@ -17,7 +21,7 @@ enum FFTKind: Hashable, Sendable {
     switch self {
     case .realToComplex: return length
     case .complexToReal: return 2 * (length / 2 + 1)
-    case .forward, .backward: return 2 * length
+    case .forward, .backward, .splitForward: return 2 * length
     }
   }
 
@@ -27,7 +31,7 @@ enum FFTKind: Hashable, Sendable {
     switch self {
     case .realToComplex: return 2 * (length / 2 + 1)
     case .complexToReal: return length
-    case .forward, .backward: return 2 * length
+    case .forward, .backward, .splitForward: return 2 * length
     }
   }
 }
@@ -71,6 +75,29 @@ final class FFTPlan: @unchecked Sendable {
     case .realToComplex: Scalar._fftwExecuteRealToComplex(handle, input: input, output: output)
     case .complexToReal: Scalar._fftwExecuteComplexToReal(handle, input: input, output: output)
     case .forward, .backward: Scalar._fftwExecuteComplex(handle, input: input, output: output)
+    case .splitForward: executeSplit(input: input, output: output, inverse: false)
+    }
+  }
+
+  /// Runs a ``FFTKind/splitForward`` plan, or its inverse (sign +1,
+  /// unnormalised) by swapping real and imaginary parts on both sides.
+  /// Thread-safe, like ``execute(input:output:)``.
+  @inline(__always)
+  func executeSplit<Scalar: FFTScalar>(
+    input: UnsafeMutablePointer<Scalar>, output: UnsafeMutablePointer<Scalar>, inverse: Bool
+  ) {
+    assert(kind == .splitForward, "FFTPlan: executeSplit on a \(kind) plan")
+    assert(ObjectIdentifier(Scalar.self) == scalarType, "FFTPlan: executed in the wrong precision")
+    let (realInput, imaginaryInput) = (input, input + length)
+    let (realOutput, imaginaryOutput) = (output, output + length)
+    if inverse {
+      Scalar._fftwExecuteSplitComplex(
+        handle, realInput: imaginaryInput, imaginaryInput: realInput, realOutput: imaginaryOutput,
+        imaginaryOutput: realOutput)
+    } else {
+      Scalar._fftwExecuteSplitComplex(
+        handle, realInput: realInput, imaginaryInput: imaginaryInput, realOutput: realOutput,
+        imaginaryOutput: imaginaryOutput)
     }
   }
 
@@ -228,6 +255,9 @@ public final class FFTPlanCache: @unchecked Sendable {
       handle = Scalar._fftwPlanComplex(
         length: length, count: count, input: input, output: output, inverse: kind == .backward,
         rigor: rigor, aligned: aligned)
+    case .splitForward:
+      handle = Scalar._fftwPlanSplitComplex(
+        length: length, count: count, input: input, output: output, rigor: rigor, aligned: aligned)
     }
     guard let handle else {
       preconditionFailure("FFTPlanCache: FFTW could not plan \(kind) of length \(length) for \(count) rows")

@@ -42,6 +42,22 @@ public protocol FFTScalar {
     inverse: Bool, rigor: FFTPlanningRigor, aligned: Bool
   ) -> FFTWPlanHandle?
 
+  /// `fftw_plan_guru_split_dft`, sign −1: `count` complex signals of
+  /// `length` points in split format, each a block of `2·length` scalars
+  /// (the real parts, then the imaginary parts), blocks contiguous, to
+  /// as many in the same layout. The inverse transform (sign +1,
+  /// unnormalised) is this plan executed with real and imaginary parts
+  /// swapped on both sides (FFTW manual §4.5.3).
+  static func _fftwPlanSplitComplex(
+    length: Int, count: Int, input: UnsafeMutablePointer<Self>, output: UnsafeMutablePointer<Self>,
+    rigor: FFTPlanningRigor, aligned: Bool
+  ) -> FFTWPlanHandle?
+
+  /// `fftw_execute_split_dft` on new arrays.
+  static func _fftwExecuteSplitComplex(
+    _ plan: FFTWPlanHandle, realInput: UnsafeMutablePointer<Self>, imaginaryInput: UnsafeMutablePointer<Self>,
+    realOutput: UnsafeMutablePointer<Self>, imaginaryOutput: UnsafeMutablePointer<Self>)
+
   /// `fftw_execute_dft_r2c` on new arrays of the plan's sizes, which must
   /// have the alignment of the planning arrays unless the plan is unaligned.
   static func _fftwExecuteRealToComplex(
@@ -158,6 +174,26 @@ extension Double: FFTScalar {
     return plan.map(FFTWPlanHandle.init(pointer:))
   }
 
+  public static func _fftwPlanSplitComplex(
+    length: Int, count: Int, input: UnsafeMutablePointer<Double>, output: UnsafeMutablePointer<Double>,
+    rigor: FFTPlanningRigor, aligned: Bool
+  ) -> FFTWPlanHandle? {
+    let points = fftwInt(length, "length")
+    var dimension = fftw_iodim(n: points, is: 1, os: 1)
+    var batch = fftw_iodim(n: fftwInt(count, "batch count"), is: 2 * points, os: 2 * points)
+    let plan = fftw_plan_guru_split_dft(
+      1, &dimension, 1, &batch, input, input + length, output, output + length,
+      fftwFlags(rigor: rigor, aligned: aligned))
+    return plan.map(FFTWPlanHandle.init(pointer:))
+  }
+
+  public static func _fftwExecuteSplitComplex(
+    _ plan: FFTWPlanHandle, realInput: UnsafeMutablePointer<Double>, imaginaryInput: UnsafeMutablePointer<Double>,
+    realOutput: UnsafeMutablePointer<Double>, imaginaryOutput: UnsafeMutablePointer<Double>
+  ) {
+    fftw_execute_split_dft(plan.pointer, realInput, imaginaryInput, realOutput, imaginaryOutput)
+  }
+
   public static func _fftwExecuteRealToComplex(
     _ plan: FFTWPlanHandle, input: UnsafeMutablePointer<Double>, output: UnsafeMutablePointer<Double>
   ) {
@@ -235,6 +271,26 @@ extension Float: FFTScalar {
       inverse ? FFTW_BACKWARD : FFTW_FORWARD,
       fftwFlags(rigor: rigor, aligned: aligned))
     return plan.map(FFTWPlanHandle.init(pointer:))
+  }
+
+  public static func _fftwPlanSplitComplex(
+    length: Int, count: Int, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+    rigor: FFTPlanningRigor, aligned: Bool
+  ) -> FFTWPlanHandle? {
+    let points = fftwInt(length, "length")
+    var dimension = fftw_iodim(n: points, is: 1, os: 1)
+    var batch = fftw_iodim(n: fftwInt(count, "batch count"), is: 2 * points, os: 2 * points)
+    let plan = fftwf_plan_guru_split_dft(
+      1, &dimension, 1, &batch, input, input + length, output, output + length,
+      fftwFlags(rigor: rigor, aligned: aligned))
+    return plan.map(FFTWPlanHandle.init(pointer:))
+  }
+
+  public static func _fftwExecuteSplitComplex(
+    _ plan: FFTWPlanHandle, realInput: UnsafeMutablePointer<Float>, imaginaryInput: UnsafeMutablePointer<Float>,
+    realOutput: UnsafeMutablePointer<Float>, imaginaryOutput: UnsafeMutablePointer<Float>
+  ) {
+    fftwf_execute_split_dft(plan.pointer, realInput, imaginaryInput, realOutput, imaginaryOutput)
   }
 
   public static func _fftwExecuteRealToComplex(
