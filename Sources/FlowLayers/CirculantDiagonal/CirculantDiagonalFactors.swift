@@ -254,8 +254,20 @@ public struct CirculantDiagonalFactors<Scalar: TensorScalar>: Layer {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func logAbsoluteDeterminant() -> Tensor<Scalar> {
-    // One op over every log-magnitude: the whole log-det is a few hundred
-    // scalars, so per-op overhead is most of its cost.
+    // The whole log-det is a few hundred scalars, so overhead is most of
+    // its cost: with no derivative in play, add them up as plain numbers;
+    // otherwise one op over every log-magnitude.
+    let differentiated =
+      diagonals.contains { $0.logMagnitude.requiresGradient || $0.logMagnitude.tangent != nil }
+      || circulants.contains { $0.logMagnitude.requiresGradient || $0.logMagnitude.tangent != nil }
+    if !differentiated {
+      var total: Scalar = 0
+      for diagonal in diagonals { total += detachedWeightedSum(diagonal.logMagnitude, weights: nil) }
+      for circulant in circulants {
+        total += detachedWeightedSum(circulant.logMagnitude, weights: circulant.binMultiplicity)
+      }
+      return Tensor(total)
+    }
     var tensors: [Tensor<Scalar>] = []
     var weights: [Tensor<Scalar>?] = []
     tensors.reserveCapacity(diagonals.count + circulants.count)
