@@ -10,7 +10,8 @@ import Foundation
 /// which builds the same models with the same parameter names.
 ///
 /// Cases, one workload per model so that the table's ratio is Swift's
-/// against PyTorch's (rows `swift` and `torch`, unit tokens/s):
+/// against PyTorch's (rows `swift`, `torch` and `torch-tuned`, the peer
+/// run again with glibc's malloc keeping freed blocks; unit tokens/s):
 /// - `train-<model>`: batch·context / the time of one training step as the
 ///   ``Trainer`` takes it with the CLI's defaults: a batch of windows at
 ///   random offsets (``BatchSampler``), the loss (−ELBO in bits per
@@ -58,6 +59,8 @@ struct TarFlowLMSuite: ParsableCommand {
   @Option(help: "Generation temperature.") var temperature = 1.0
   @Option(help: "Timed repetitions of generation (default --repetitions).") var generateRepetitions: Int?
   @Option(help: "Untimed warm-ups of generation (default --warmups).") var generateWarmups: Int?
+  @Flag(help: "Skip the peer's torch-tuned rows (a second run with glibc's malloc keeping freed blocks).")
+  var noTunedPeer = false
   @Flag(help: "Only check that the peer computes the same losses, gradients and generations as Swift (no timing).")
   var check = false
   @Option(help: "Equivalence check: windows per batch.") var checkBatch = 4
@@ -158,8 +161,8 @@ struct TarFlowLMSuite: ParsableCommand {
           "--generate-length", "\(decodingLength)", "--temperature", "\(temperature)",
           "--repetitions", "\(options.repetitions)", "--warmups", "\(options.warmups)",
           "--generate-repetitions", "\(generateRepetitions ?? options.repetitions)",
-          "--generate-warmups", "\(generateWarmups ?? options.warmups)", "--initial",
-        ] + initialFiles,
+          "--generate-warmups", "\(generateWarmups ?? options.warmups)",
+        ] + (noTunedPeer ? ["--no-tuned"] : []) + ["--initial"] + initialFiles,
         python: options.python, into: &report)
     }
     report.print(json: options.json)

@@ -38,7 +38,10 @@ Modes:
     timing (default)  rows `train-<model>` and `generate-<model>` in tokens/s
                       for each of --models (affine, mix1, mixd, charlm), in
                       flowbench's JSON format; --initial NAME=FILE starts a
-                      model from Swift's saved parameters.
+                      model from Swift's saved parameters. Implementations
+                      `torch`, and `torch-tuned` from a child process started
+                      with MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ =
+                      1e9 (as torch_tarflow.py; --no-tuned skips it).
     --check DATA PARAMETERS
                       loads a Swift model's parameters (configuration in the
                       file's metadata) and the batch, noise, loss, gradients
@@ -53,6 +56,7 @@ import argparse
 import json
 import math
 import os
+import subprocess
 import sys
 from peer_timing import measure, summary
 
@@ -65,6 +69,7 @@ except ImportError:
 
 from torch_tarflow import load_safetensors
 
+TUNING = {"MALLOC_MMAP_THRESHOLD_": "1000000000", "MALLOC_TRIM_THRESHOLD_": "1000000000"}
 HALF_LOG_TWO_PI = 0.9189385332046728
 VOCABULARY = 27
 
@@ -653,9 +658,9 @@ def sizes(kind, args, generation):
     return result
 
 
-def row(case, seconds, tokens, size):
+def row(case, seconds, tokens, size, suffix):
     median, fastest, slowest = summary(seconds)
-    return {"case": case, "impl": "torch", "dtype": "float32", "unit": "tokens/s",
+    return {"case": case, "impl": "torch" + suffix, "dtype": "float32", "unit": "tokens/s",
             "median": tokens / median, "min": tokens / slowest, "max": tokens / fastest, **size}
 
 
@@ -690,12 +695,22 @@ def benchmark(kind, args, initial):
     rows = []
     if "train" in args.cases:
         seconds = measure(step, args.warmups, args.repetitions)
-        rows.append(row(f"train-{kind}", seconds, args.batch * args.context, sizes(kind, args, False)))
+        rows.append(row(f"train-{kind}", seconds, args.batch * args.context, sizes(kind, args, False), args.suffix))
     if "generate" in args.cases:
         seconds = measure(generate, args.generate_warmups, args.generate_repetitions)
         rows.append(row(f"generate-{kind}", seconds, args.generate_batch * args.generate_length,
-                        sizes(kind, args, True)))
+                        sizes(kind, args, True), args.suffix))
     return rows
+
+
+def run_tuned_child():
+    """torch-tuned rows from a child process started with glibc's malloc told
+    to keep freed large blocks (it reads these variables once, at start)."""
+    command = [sys.executable, os.path.abspath(__file__)] + sys.argv[1:] + ["--suffix=-tuned", "--no-tuned"]
+    child = subprocess.run(command, env={**os.environ, **TUNING}, capture_output=True, text=True)
+    if child.returncode != 0:
+        return [], [f"torch-tuned skipped: {child.stderr.strip() or f'exit status {child.returncode}'}"]
+    return json.loads(child.stdout)["results"], []
 
 
 def main():
@@ -725,6 +740,8 @@ def main():
     parser.add_argument("--warmups", type=int, default=3)
     parser.add_argument("--generate-repetitions", type=int, default=None, help="default --repetitions")
     parser.add_argument("--generate-warmups", type=int, default=None, help="default --warmups")
+    parser.add_argument("--suffix", default="", help="appended to every impl name (the tuned child's '-tuned')")
+    parser.add_argument("--no-tuned", action="store_true", help="skip the torch-tuned child run")
     args = parser.parse_args()
     if args.check:
         check(args)
@@ -737,7 +754,16 @@ def main():
     rows = []
     for kind in args.models:
         rows += benchmark(kind, args, initial.get(kind))
-    notes = [f"torch {torch.__version__}, {torch.get_num_threads()} threads"]
+    notes = []
+    if not args.suffix:
+        notes.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+        preset = [key for key in TUNING if key in os.environ]
+        if preset:
+            notes.append(f"torch rows without -tuned ran with {', '.join(preset)} already set: they are not malloc defaults")
+    if not args.no_tuned:
+        tuned_rows, tuned_notes = run_tuned_child()
+        rows += tuned_rows
+        notes += tuned_notes
     print(json.dumps({"suite": "tarflowlm", "threads": os.cpu_count(), "results": rows, "notes": notes}))
 
 
