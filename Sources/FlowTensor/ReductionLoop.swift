@@ -57,6 +57,27 @@ struct ReductionLayout {
   }
 }
 
+extension ReductionLayout {
+  /// `(outer, kept, inner)` when, after dropping size-1 axes and merging
+  /// neighbours of the same kind, the shape is reduced × kept × reduced
+  /// (axes [0, 2, 3] of `[batch, channels, height, width]`); nil otherwise.
+  @usableFromInline
+  static func reducedAround(shape: [Int], reducedAxes axes: [Int]) -> (outer: Int, kept: Int, inner: Int)? {
+    var isReduced = [Bool](repeating: false, count: shape.count)
+    for axis in axes { isReduced[axis] = true }
+    var groups: [(size: Int, isReduced: Bool)] = []
+    for axis in shape.indices where shape[axis] != 1 {
+      if let last = groups.last, last.isReduced == isReduced[axis] {
+        groups[groups.count - 1].size *= shape[axis]
+      } else {
+        groups.append((shape[axis], isReduced[axis]))
+      }
+    }
+    guard groups.count == 3, groups[0].isReduced, !groups[1].isReduced, groups[2].isReduced else { return nil }
+    return (groups[0].size, groups[1].size, groups[2].size)
+  }
+}
+
 extension Tensor {
   /// Calls `body` with a pointer to the scalars laid out as `layout` says:
   /// this tensor's own storage, or a gathered `[kept…, reduced…]` copy.
@@ -317,6 +338,27 @@ enum ReductionKernel {
           f($0, first + $1)
         }
       }
+    }
+  }
+
+  /// `out[k] = Σ_a Σ_i x[(a·kept + k)·inner + i]` for `k < kept`: each
+  /// contiguous row of `inner` summed pairwise where it lies (rows split
+  /// across cores), then each output's `outer` row sums pairwise.
+  @inline(__always) @usableFromInline
+  static func sumAround<Scalar: TensorScalar>(
+    _ x: UnsafePointer<Scalar>, outer: Int, kept: Int, inner: Int, into out: UnsafeMutablePointer<Scalar>
+  ) {
+    // Row sums transposed to [kept, outer], so each output's are contiguous.
+    var rowSums = [Scalar](repeating: 0, count: outer * kept)
+    rowSums.withUnsafeMutableBufferPointer { buffer in
+      let sums = buffer.baseAddress!
+      Parallel.forEachRange(count: outer * kept, grain: Swift.max(1, Parallel.elementwiseGrain / inner)) { rows in
+        for row in rows {
+          let (a, k) = row.quotientAndRemainder(dividingBy: kept)
+          sums[k * outer + a] = pairwiseSum(x + row * inner, count: inner) { $0 }
+        }
+      }
+      for k in 0..<kept { out[k] = pairwiseSum(sums + k * outer, count: outer) { $0 } }
     }
   }
 

@@ -58,10 +58,28 @@ extension Tensor {
       out.update(repeating: 0, count: result.scalarCount)
       return result
     }
+    sumOfReducedScalars(plan, into: out)
+    return result
+  }
+
+  /// `out[k]` = the pairwise sum of the scalars output k reduces.
+  ///
+  /// Reducing the outer and inner axes around kept middle ones (a
+  /// bias's or ActNorm's sums over axes [0, 2, 3] of `[batch, channels,
+  /// height, width]`) sums each contiguous inner row where it lies and then
+  /// each output's row sums, both pairwise, instead of gathering the whole
+  /// tensor into `[kept…, reduced…]` order first (a copy that cost as much
+  /// as the sum).
+  @inline(__always)
+  func sumOfReducedScalars(_ plan: ReductionPlan, into out: UnsafeMutablePointer<Scalar>) {
+    if let (outer, kept, inner) = ReductionLayout.reducedAround(shape: shape, reducedAxes: plan.axes) {
+      ReductionKernel.sumAround(storage.base, outer: outer, kept: kept, inner: inner, into: out)
+      withExtendedLifetime(self) {}
+      return
+    }
     withReductionSource(reducing: plan.axes) { source, layout in
       ReductionKernel.sum(source, layout: layout, into: out) { value, _ in value }
     }
-    return result
   }
 
   /// The mean of every scalar, as a rank-0 tensor (NaN when empty).
@@ -106,9 +124,7 @@ extension Tensor {
       return result
     }
     let count = Scalar(plan.reducedCount)
-    withReductionSource(reducing: plan.axes) { source, layout in
-      ReductionKernel.sum(source, layout: layout, into: out) { value, _ in value }
-    }
+    sumOfReducedScalars(plan, into: out)
     for index in 0..<result.scalarCount { out[index] /= count }
     return result
   }
