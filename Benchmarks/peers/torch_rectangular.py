@@ -34,8 +34,10 @@ Modes (each prints one JSON object in flowbench's format):
 
     --case exact:5        time one (estimator, d) case: median ms per training
                           step, the mean CG iterations per step (stochastic)
-                          and the process's peak RSS (ru_maxrss) and its growth
-                          during the steps, in MB; flowbench runs one process
+                          and the process's peak resident set during the steps
+                          (VmHWM after resetting it through /proc/self/clear_refs
+                          once the model and the batch are ready) and its rise
+                          over the resident set at that point, in MB; flowbench runs one process
                           per case so that the peaks are the case's own.
     --trace PARAMS IDX    train the stochastic model from Swift's initial
                           parameters on Swift's batches (image indices) and
@@ -461,9 +463,33 @@ def model_from_swift(path, args, dtype):
     return model
 
 
+def status_megabytes(key):
+    """A "Key:   1234 kB" line of /proc/self/status, in MB (None when absent)."""
+    try:
+        with open("/proc/self/status") as file:
+            for line in file:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak():
+    """Resets VmHWM to the current resident set ("5" to /proc/self/clear_refs,
+    Linux ≥ 4.0), as flowbench's ResidentMemory.resetPeak; whether it worked."""
+    try:
+        with open("/proc/self/clear_refs", "w") as file:
+            file.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def peak_megabytes():
-    # Linux reports ru_maxrss in kilobytes.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The peak resident set since the last reset_peak(), MB (ru_maxrss, in kB on Linux, without /proc)."""
+    peak = status_megabytes("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def settings_of(args):
@@ -488,7 +514,8 @@ def run_case(args):
     settings = settings_of(args)
     settings["warmup"] = 0  # timing at full likelihood weight, as Swift's
     trainer = Trainer(model, estimator, settings, generator)
-    baseline = peak_megabytes()
+    is_peak_reset = reset_peak()
+    baseline = status_megabytes("VmRSS") or float("nan")
     counts = []
 
     def body():
@@ -514,6 +541,8 @@ def run_case(args):
                      "median": sum(counts) / len(counts), "min": float(min(counts)), "max": float(max(counts)),
                      **common})
     notes = [f"torch {torch.__version__}, {torch.get_num_threads()} threads; data: {source}"]
+    if not is_peak_reset:
+        notes.append("torch: could not reset the peak resident set; its peaks include loading torch and the data")
     if trainer.skipped:
         notes.append(f"torch {estimator}:{latent}: {trainer.skipped} skipped steps (JᵀJ singular or gradient not finite)")
     print(json.dumps({"suite": "rectangular", "results": rows, "notes": notes}))
