@@ -229,8 +229,8 @@ struct RectangularSuite: ParsableCommand {
   /// and adds its rows, so that the peak memory is the case's own.
   func runChild(estimator: String, latentSize d: Int, into report: inout Report) {
     var arguments = [
-      "rectangular", "--single-case", "\(estimator):\(d)", "--repetitions", "\(options.repetitions)",
-      "--warmups", "\(options.warmups)",
+      "rectangular", "--single-case", "\(estimator):\(d)", "--latent-dims", "\(d)",
+      "--repetitions", "\(options.repetitions)", "--warmups", "\(options.warmups)",
     ]
     arguments += settings.peerArguments
     if randomData { arguments.append("--random-data") }
