@@ -49,7 +49,7 @@ struct RectangularCGTrace {
     settings: RectangularBenchmarkSettings, warmup: Int, randomData: Bool, peers: Bool, python: String,
     into report: inout Report
   ) throws {
-    let (data, source) = RectangularBenchmarkData.images(
+    let (data, source, isRandom) = RectangularBenchmarkData.images(
       ambientSize: settings.ambientSize, count: 1000, random: randomData)
     var batchGenerator = SeededGenerator(seed: 2)
     let batches = (0..<totalSteps).map { _ in
@@ -77,9 +77,16 @@ struct RectangularCGTrace {
     if step.skippedSteps > 0 { report.notes.append("CG trace: swift skipped \(step.skippedSteps) steps") }
     guard peers else { return }
     // One torch thread: the trace counts iterations, it times nothing.
-    let arguments =
+    var arguments =
       ["--trace", parametersURL.path, batchesURL.path, "--warmup", "\(warmup)", "--threads", "1"]
-      + settings.peerArguments + (randomData ? ["--data", "random"] : [])
+      + settings.peerArguments
+    if isRandom, case .images(let images) = data.items {
+      // Random pixels: hand them over, so that the peer trains on the same images.
+      let pixelsURL = directory.appendingPathComponent("pixels.safetensors")
+      let pixels = images.batch(Array(0..<images.count), as: Float.self).images
+      try Safetensors.write(["pixels": pixels.reshaped(to: [images.count, images.imageSize])], to: pixelsURL)
+      arguments += ["--pixels", pixelsURL.path]
+    }
     switch RectangularProcesses.runPeer(python: python, arguments: arguments) {
     case .success(let object):
       let counts = (object["iterations"] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.intValue }

@@ -138,7 +138,11 @@ struct RectangularSuite: ParsableCommand {
       report.notes += RectangularPeerCheck(settings: settings, latentSize: checkLatentDim, batchSize: checkBatchSize)
         .run(python: options.python, threads: 1)
       if check {
-        report.print(json: options.json)
+        if options.json {
+          report.print(json: true)
+        } else {
+          for note in report.notes { Swift.print(note) }
+        }
         return
       }
     }
@@ -220,7 +224,7 @@ struct RectangularSuite: ParsableCommand {
   /// The batch a case trains on, dequantized once; the data set it came
   /// from is released on return, so that it does not count in the case's memory.
   func timingBatch() -> (Tensor<Float>, String) {
-    let (data, source) = RectangularBenchmarkData.images(ambientSize: ambient, count: batchSize, random: randomData)
+    let (data, source, _) = RectangularBenchmarkData.images(ambientSize: ambient, count: batchSize, random: randomData)
     var noise = SeededGenerator(seed: 0)
     return (data.batch(Array(0..<batchSize).map { $0 % data.count }, as: Float.self, using: &noise), source)
   }

@@ -116,16 +116,20 @@ struct RectangularTrainingStep {
 enum RectangularBenchmarkData {
   /// Fashion-MNIST's training images when D = 784 and the files are
   /// present (unless `random`), else `count` seeded random images of D
-  /// pixels; and a sentence saying which.
-  static func images(ambientSize: Int, count: Int, random: Bool) -> (RectangularTrainingSet, String) {
+  /// pixels; a sentence saying which, and whether they are the random ones.
+  static func images(
+    ambientSize: Int, count: Int, random: Bool
+  ) -> (set: RectangularTrainingSet, source: String, isRandom: Bool) {
     if ambientSize == 784 && !random, let images = try? ImageDataset.fashionMNIST(split: .train) {
-      return (RectangularTrainingSet(.images(images)), "Fashion-MNIST (\(ImageDataset.defaultFashionMNISTDirectory.path))")
+      return (
+        RectangularTrainingSet(.images(images)), "Fashion-MNIST (\(ImageDataset.defaultFashionMNISTDirectory.path))", false
+      )
     }
     var generator = SeededGenerator(seed: 0x7069_7865_6c73)
     let pixels = (0..<(count * ambientSize)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
     let set = RectangularTrainingSet(
       .images(ImageDataset(pixels: pixels, labels: [UInt8](repeating: 0, count: count), rows: 1, columns: ambientSize)))
-    return (set, "seeded random pixels")
+    return (set, "seeded random pixels", true)
   }
 }
 

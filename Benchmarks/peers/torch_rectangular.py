@@ -450,7 +450,7 @@ def swift_gradient(model, name, gradient):
     return gradient.T if is_dense_weight(model, name) else gradient
 
 
-def model_from_swift(path, args, dtype):
+def model_from_swift(path, dtype):
     """The model of a Swift parameter file whose metadata hold the padding's `indices` and the architecture."""
     tensors, metadata = read_safetensors(path)
     indices = json.loads(metadata["indices"])
@@ -556,11 +556,14 @@ def run_trace(args):
     parameters_path, indices_path = args.trace
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
-    model = model_from_swift(parameters_path, args, torch.float32)
+    model = model_from_swift(parameters_path, torch.float32)
     with open(indices_path) as file:
         batches = json.load(file)["batches"]
     path = os.path.join(FASHION_MNIST, "train-images-idx3-ubyte.gz")
-    if model.injection.ambient == 784 and args.data != "random" and os.path.exists(path):
+    if args.pixels:
+        images = read_safetensors(args.pixels)[0]["pixels"]
+        source = "Swift's seeded random pixels"
+    elif model.injection.ambient == 784 and args.data != "random" and os.path.exists(path):
         images = torch.from_numpy(read_idx_images(path).copy())
         source = "Fashion-MNIST"
     else:
@@ -583,7 +586,7 @@ def run_check(args):
     x = data["x"]
     dtype = x.dtype
     torch.set_default_dtype(dtype)
-    model = model_from_swift(parameters_path, args, dtype)
+    model = model_from_swift(parameters_path, dtype)
     settings = settings_of(args)
     settings["probes"] = data["epsilon"].shape[0]
     result = {"dtype": str(dtype).replace("torch.", ""), "parameters": sum(p.numel() for p in model.parameters())}
@@ -638,6 +641,7 @@ def main():
     parser.add_argument("--clip", type=float, default=100.0, help="0: no clipping")
     parser.add_argument("--warmup", type=int, default=0, help="steps of the likelihood weight's ramp (trace only)")
     parser.add_argument("--data", choices=["fashion-mnist", "random"], default="fashion-mnist")
+    parser.add_argument("--pixels", help="trace: the images [count, D] (F32 safetensors tensor 'pixels') to train on")
     parser.add_argument("--repetitions", type=int, default=15)
     parser.add_argument("--warmups", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
