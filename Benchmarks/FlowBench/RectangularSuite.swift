@@ -25,6 +25,10 @@ import Foundation
 /// - `cg-iterations-stochastic` (iterations): the mean over the steps of
 ///   the CG iterations per step (the largest over the step's rows).
 ///
+/// Both sides start from the same model (Swift's initial parameters and
+/// padding permutation, written for the peer) and train on the same batch,
+/// so that they take the same steps but for the probes.
+///
 /// `--cg-trace d=20,steps=200` instead trains the stochastic model for that
 /// many steps from one initial model (written by Swift, read by the peer)
 /// on the same batches of images (their dequantization noise and the probes
@@ -158,7 +162,21 @@ struct RectangularSuite: ParsableCommand {
       }
       return
     }
+    // The peer starts from Swift's initial model and batch (files written here).
+    let directory = try RectangularProcesses.temporaryDirectory("flowbench-rectangular")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let batch = options.peers ? timingBatch() : nil
     for d in latentSizes {
+      var start: [String] = []
+      if let (x, source) = batch {
+        let configuration = settings.configuration(latentSize: d, seed: 0)
+        let model = RealNVPRectangularFlow<Float>(configuration: configuration)
+        let parametersURL = directory.appendingPathComponent("initial-\(d).safetensors")
+        let batchURL = directory.appendingPathComponent("batch.safetensors")
+        try model.save(to: parametersURL, metadata: RectangularProcesses.metadata(of: model, configuration: configuration))
+        try Safetensors.write(["x": x], metadata: ["source": "Swift's batch of \(source)"], to: batchURL)
+        start = ["--start", parametersURL.path, batchURL.path]
+      }
       for estimator in Self.allEstimators where estimators.contains(estimator) {
         runChild(estimator: estimator, latentSize: d, into: &report)
         if options.peers {
@@ -167,7 +185,7 @@ struct RectangularSuite: ParsableCommand {
             script: "torch_rectangular.py",
             arguments: ["--case", "\(estimator):\(d)", "--repetitions", "\(options.repetitions)",
                         "--warmups", "\(options.warmups)", "--threads", "\(peerThreadCount)"]
-              + settings.peerArguments + (randomData ? ["--data", "random"] : []),
+              + settings.peerArguments + start,
             python: options.python, into: &peer)
           report.rows += peer.rows
           report.notes += peer.notes
@@ -185,7 +203,9 @@ struct RectangularSuite: ParsableCommand {
     }
   }
 
-  /// Times one case in this process and adds its rows: the body of a child run.
+  /// Times one case in this process and adds its rows: the body of a child
+  /// run. The model (seed 0) and the batch (``timingBatch()``) are those the
+  /// parent hands to the peer.
   func measureCase(estimator: String, latentSize d: Int, into report: inout Report) {
     let settings = self.settings
     let (x, source) = timingBatch()

@@ -32,7 +32,8 @@ norm is not finite or JᵀJ stays singular, as Swift's.
 
 Modes (each prints one JSON object in flowbench's format):
 
-    --case exact:5        time one (estimator, d) case: median ms per training
+    --case exact:5        time one (estimator, d) case (from Swift's initial model
+                          and batch with --start PARAMS BATCH): median ms per training
                           step, the mean CG iterations per step (stochastic)
                           and the process's peak resident set during the steps
                           (VmHWM after resetting it through /proc/self/clear_refs
@@ -507,10 +508,20 @@ def run_case(args):
         raise SystemExit(f"--case {args.case}: expected exact:<d> or stochastic:<d> with 1 ≤ d ≤ {args.ambient}")
     generator = torch.Generator().manual_seed(args.seed)
     torch.manual_seed(args.seed)
-    x, source = timing_batch(args, generator)
-    indices = torch.randperm(args.ambient, generator=generator)
-    model = RectangularFlow(latent, args.ambient, args.couplings, args.hidden, args.prior_couplings,
-                            args.prior_hidden, indices)
+    if args.start:
+        # Swift's initial model and batch: both sides then take the same steps
+        # (only the probes differ), so that their CG iterations match too.
+        model = model_from_swift(args.start[0], torch.float32)
+        if model.latent != latent:
+            raise SystemExit(f"--start {args.start[0]} holds a model of d = {model.latent}, not {latent}")
+        tensors, metadata = read_safetensors(args.start[1])
+        x = tensors["x"].float()
+        source = metadata.get("source", "Swift's batch")
+    else:
+        x, source = timing_batch(args, generator)
+        indices = torch.randperm(args.ambient, generator=generator)
+        model = RectangularFlow(latent, args.ambient, args.couplings, args.hidden, args.prior_couplings,
+                                args.prior_hidden, indices)
     settings = settings_of(args)
     settings["warmup"] = 0  # timing at full likelihood weight, as Swift's
     trainer = Trainer(model, estimator, settings, generator)
@@ -641,6 +652,8 @@ def main():
     parser.add_argument("--clip", type=float, default=100.0, help="0: no clipping")
     parser.add_argument("--warmup", type=int, default=0, help="steps of the likelihood weight's ramp (trace only)")
     parser.add_argument("--data", choices=["fashion-mnist", "random"], default="fashion-mnist")
+    parser.add_argument("--start", nargs=2, metavar=("PARAMETERS", "BATCH"),
+                        help="case: start from Swift's initial model and train on its batch (tensor 'x')")
     parser.add_argument("--pixels", help="trace: the images [count, D] (F32 safetensors tensor 'pixels') to train on")
     parser.add_argument("--repetitions", type=int, default=15)
     parser.add_argument("--warmups", type=int, default=3)
