@@ -11,7 +11,10 @@ struct FlowBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "flowbench",
     abstract: "Benchmark the package against peers (numpy, PyTorch) in one run.",
-    subcommands: [GemmSuite.self, FFTSuite.self, ElementwiseSuite.self, AutodiffSuite.self, CDSuite.self, CDFlowSuite.self, TarFlowSuite.self, TarFlowLMSuite.self])
+    subcommands: [
+      GemmSuite.self, FFTSuite.self, ElementwiseSuite.self, AutodiffSuite.self, CDSuite.self, CDFlowSuite.self,
+      TarFlowSuite.self, TarFlowLMSuite.self, RectangularSuite.self,
+    ])
 }
 
 /// Options every suite shares.
