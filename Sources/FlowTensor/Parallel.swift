@@ -11,7 +11,7 @@ import _FlowKernels
 /// large products and factorisations (see `BLASThreading`).
 ///
 /// Regions run on a fixed pool of ``threadCount`` − 1 workers (C, in
-/// `_FlowKernels/ThreadPool.c`) that spin for about 0.2 ms before they
+/// `_FlowKernels/ThreadPool.c`) that spin for about 2 ms before they
 /// sleep, so back-to-back regions start on every core within microseconds;
 /// with libdispatch's `concurrentPerform` the workers slept after every
 /// region, and a CDFlow training step (L = 2, K = 8, width 64, batch 64,

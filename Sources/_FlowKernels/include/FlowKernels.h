@@ -38,7 +38,7 @@ typedef void (*flow_pool_task)(void *context, long chunk);
 
 /// Runs `task(context, c)` for every c in 0..<chunks, on the calling
 /// thread and on up to `threads − 1` pool workers (made on first use,
-/// spinning ~0.2 ms before they sleep), and returns when all have
+/// spinning ~2 ms before they sleep), and returns when all have
 /// finished. One region runs at a time: a call while another thread's
 /// region is in flight runs its chunks serially on its own thread.
 void flow_pool_run(long chunks, int threads, flow_pool_task task, void *context);
