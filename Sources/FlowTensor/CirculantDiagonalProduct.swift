@@ -124,17 +124,19 @@ enum CirculantDiagonalKernel {
   /// How a pair's complex signal of n points sits in its 2n scalars.
   ///
   /// FFTW's split-format transforms (the n real parts, then the n imaginary
-  /// parts) are the fastest measured for powers of two from 64 on (n = 1024:
-  /// 2.3x faster than interleaved), and 2-2.5x slower than interleaved
-  /// (real, imaginary) pairs for other lengths (n = 96, 100, 192, 384, 768)
-  /// and for small powers of two, so the layout is chosen by length.
+  /// parts) are the fastest measured for powers of two from 128 on (n =
+  /// 1024: 1.4-2.3x faster than interleaved), and 2-2.5x slower than
+  /// interleaved (real, imaginary) pairs for other lengths (n = 96, 100,
+  /// 192, 384, 768) and for smaller powers of two; at n = 64 split wins by
+  /// 15% with FFTW_MEASURE plans but loses 4x with FFTW_ESTIMATE ones, the
+  /// default. So the layout is chosen by length.
   enum PairLayout {
     case interleaved
     case split
 
-    /// Split for powers of two ≥ 64, interleaved otherwise.
+    /// Split for powers of two ≥ 128, interleaved otherwise.
     static func choosing(length n: Int) -> PairLayout {
-      n >= 64 && n & (n - 1) == 0 ? .split : .interleaved
+      n >= 128 && n & (n - 1) == 0 ? .split : .interleaved
     }
 
     /// Calls `body(stride, imaginaryOffset)`: a signal's point i has its
