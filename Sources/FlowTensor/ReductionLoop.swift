@@ -22,16 +22,7 @@ struct ReductionLayout {
   ///   - axes: normalised, sorted, distinct axes of `shape`.
   @usableFromInline
   init(shape: [Int], reducedAxes axes: [Int]) {
-    var isReduced = [Bool](repeating: false, count: shape.count)
-    for axis in axes { isReduced[axis] = true }
-    var groups: [(size: Int, isReduced: Bool)] = []
-    for axis in shape.indices where shape[axis] != 1 {
-      if let last = groups.last, last.isReduced == isReduced[axis] {
-        groups[groups.count - 1].size *= shape[axis]
-      } else {
-        groups.append((shape[axis], isReduced[axis]))
-      }
-    }
+    let (groups, isReduced) = Self.groups(shape: shape, reducedAxes: axes)
     let reducedGroups = groups.indices.filter { groups[$0].isReduced }
     if reducedGroups.count <= 1 {
       gather = nil
@@ -58,11 +49,12 @@ struct ReductionLayout {
 }
 
 extension ReductionLayout {
-  /// `(outer, kept, inner)` when, after dropping size-1 axes and merging
-  /// neighbours of the same kind, the shape is reduced × kept × reduced
-  /// (axes [0, 2, 3] of `[batch, channels, height, width]`); nil otherwise.
+  /// The shape without its size-1 axes, adjacent axes of the same kind
+  /// (reduced or kept) merged, in order; and which axes are reduced.
   @usableFromInline
-  static func reducedAround(shape: [Int], reducedAxes axes: [Int]) -> (outer: Int, kept: Int, inner: Int)? {
+  static func groups(shape: [Int], reducedAxes axes: [Int]) -> (
+    groups: [(size: Int, isReduced: Bool)], isReduced: [Bool]
+  ) {
     var isReduced = [Bool](repeating: false, count: shape.count)
     for axis in axes { isReduced[axis] = true }
     var groups: [(size: Int, isReduced: Bool)] = []
@@ -73,6 +65,15 @@ extension ReductionLayout {
         groups.append((shape[axis], isReduced[axis]))
       }
     }
+    return (groups, isReduced)
+  }
+
+  /// `(outer, kept, inner)` when, after dropping size-1 axes and merging
+  /// neighbours of the same kind, the shape is reduced × kept × reduced
+  /// (axes [0, 2, 3] of `[batch, channels, height, width]`); nil otherwise.
+  @usableFromInline
+  static func reducedAround(shape: [Int], reducedAxes axes: [Int]) -> (outer: Int, kept: Int, inner: Int)? {
+    let groups = groups(shape: shape, reducedAxes: axes).groups
     guard groups.count == 3, groups[0].isReduced, !groups[1].isReduced, groups[2].isReduced else { return nil }
     return (groups[0].size, groups[1].size, groups[2].size)
   }
