@@ -12,7 +12,7 @@ parameters (`….diagonals.0.sign`, `….circulants.0.sign`, `….permutation`,
 
 Also here: safetensors reading and writing (the format is small; the peer
 venv has no `safetensors` package), gzipped IDX reading, and BatchSampler
-(its epoch permutations come from seeded_shuffle.py, which
+(its epoch permutations come from seeded_random.py, which
 Tests/FlowModelsTests/Fixtures/shuffle_reference.py uses too).
 """
 import gzip
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seeded_shuffle import epoch_permutation
+from seeded_random import epoch_permutation
 
 
 # ---------------------------------------------------------------- configuration

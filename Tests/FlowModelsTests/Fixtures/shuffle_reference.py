@@ -1,5 +1,5 @@
 """Reference epoch permutations for BatchSampler, from an independent
-Python implementation of the same algorithms (Benchmarks/peers/seeded_shuffle.py):
+Python implementation of the same algorithms (Benchmarks/peers/seeded_random.py):
 SplitMix64 seeding, xoshiro256** (Blackman & Vigna 2018), Lemire's bounded
 integers (2019) and the Fisher-Yates shuffle from the last position down.
 
@@ -11,7 +11,7 @@ import sys
 
 # The algorithms live in one place for the fixtures and the PyTorch peers.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../Benchmarks/peers"))
-from seeded_shuffle import epoch_permutation  # noqa: E402
+from seeded_random import epoch_permutation  # noqa: E402
 
 cases = [
     {"count": count, "seed": seed, "epoch": epoch, "permutation": epoch_permutation(count, seed, epoch)}

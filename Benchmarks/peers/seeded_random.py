@@ -1,8 +1,9 @@
-"""The epoch permutations of FlowModels' BatchSampler in plain Python (no
-numpy, no torch): SplitMix64 seeding, xoshiro256** (Blackman & Vigna 2018),
-Lemire's bounded integers (2019) and the Fisher-Yates shuffle from the last
-position down. Used by cdflow_model.py and by the fixture script
-Tests/FlowModelsTests/Fixtures/shuffle_reference.py."""
+"""FlowTensor's SeededGenerator and FlowModels' BatchSampler permutations in
+plain Python (no numpy, no torch): SplitMix64 seeding, xoshiro256**
+(Blackman & Vigna 2018), Lemire's bounded integers (2019) and the
+Fisher-Yates shuffle from the last position down. Used by cdflow_model.py
+and by the fixture scripts shuffle_reference.py,
+make_rectangular_peer_fixtures.py and make_random_fixtures.py."""
 
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
