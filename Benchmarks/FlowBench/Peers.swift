@@ -13,28 +13,18 @@ enum Peers {
   }
 
   static func run(script: String, arguments: [String], python: String, into report: inout Report) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, directory.appendingPathComponent(script).path] + arguments
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
+    let child: ChildProcess
     do {
-      try process.run()
+      child = try ChildProcess.runPeer(script: script, arguments: arguments, python: python)
     } catch {
       report.notes.append("peer \(script) did not start with \(python): \(error)")
       return
     }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      let reason = errorText.trimmingCharacters(in: .whitespacesAndNewlines)
-      report.notes.append("peer \(script) skipped: \(reason.isEmpty ? "exit status \(process.terminationStatus)" : reason)")
+    guard child.status == 0 else {
+      report.notes.append("peer \(script) skipped: \(child.reason)")
       return
     }
-    guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+    guard let object = child.jsonObject,
       let results = object["results"] as? [[String: Any]]
     else {
       report.notes.append("peer \(script) printed no JSON object")

@@ -9,23 +9,17 @@ enum RectangularProcesses {
   /// - Returns: the object, or a sentence saying why there is none (the
   ///   child's standard error, or its exit status).
   static func runJSON(executable: String, arguments: [String]) -> Result<[String: Any], ChildFailure> {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    do { try process.run() } catch { return .failure(ChildFailure(reason: "did not start: \(error)")) }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-    else {
+    let child: ChildProcess
+    do {
+      child = try ChildProcess.run(executable: executable, arguments: arguments)
+    } catch {
+      return .failure(ChildFailure(reason: "did not start: \(error)"))
+    }
+    guard child.status == 0, let object = child.jsonObject else {
       // The last lines carry a Python traceback's message or Swift's fatal error.
-      let reason = errorText.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").suffix(3)
+      let reason = child.errors.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").suffix(3)
         .joined(separator: " | ")
-      return .failure(ChildFailure(reason: reason.isEmpty ? "exit status \(process.terminationStatus)" : reason))
+      return .failure(ChildFailure(reason: reason.isEmpty ? "exit status \(child.status)" : reason))
     }
     return .success(object)
   }

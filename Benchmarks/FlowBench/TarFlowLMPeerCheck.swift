@@ -132,27 +132,18 @@ struct TarFlowLMPeerCheck {
     } catch {
       return "\(name) could not write its files: \(error)"
     }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-      python, Peers.directory.appendingPathComponent("torch_tarflowlm.py").path, "--check", dataURL.path,
-      parameterURL.path,
-    ]
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    do { try process.run() } catch { return "\(name) did not start with \(python): \(error)" }
-    let printed = output.fileHandleForReading.readDataToEndOfFile()
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0,
-      let result = try? JSONSerialization.jsonObject(with: printed) as? [String: Any],
+    let child: ChildProcess
+    do {
+      child = try ChildProcess.runPeer(
+        script: "torch_tarflowlm.py", arguments: ["--check", dataURL.path, parameterURL.path], python: python)
+    } catch {
+      return "\(name) did not start with \(python): \(error)"
+    }
+    guard child.status == 0, let result = child.jsonObject,
       let loss = result["loss_relative_difference"] as? Double,
       let gradient = result["gradient_relative_difference"] as? Double
     else {
-      let reason = errorText.trimmingCharacters(in: .whitespacesAndNewlines)
-      return "\(name) NOT RUN: \(reason.isEmpty ? "exit status \(process.terminationStatus)" : reason)"
+      return "\(name) NOT RUN: \(child.reason)"
     }
     let latents = result["generated_latents_max_abs_difference"] as? Double ?? 0
     let same = loss <= tolerance.loss && gradient <= tolerance.gradient && latents <= tolerance.latents

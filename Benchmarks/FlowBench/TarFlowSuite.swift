@@ -195,27 +195,22 @@ struct TarFlowPeerCheck {
     } catch {
       return "tarflow peer check (\(precision)) could not write its files: \(error)"
     }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-      python, Peers.directory.appendingPathComponent("torch_tarflow.py").path, "--check", dataURL.path,
-      parameterURL.path, "--layers", "\(layers)", "--width", "\(width)", "--heads", "\(heads)",
-    ]
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    do { try process.run() } catch { return "tarflow peer check did not start with \(python): \(error)" }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0,
-      let result = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+    let child: ChildProcess
+    do {
+      child = try ChildProcess.runPeer(
+        script: "torch_tarflow.py",
+        arguments: [
+          "--check", dataURL.path, parameterURL.path, "--layers", "\(layers)", "--width", "\(width)", "--heads",
+          "\(heads)",
+        ], python: python)
+    } catch {
+      return "tarflow peer check did not start with \(python): \(error)"
+    }
+    guard child.status == 0, let result = child.jsonObject,
       let relative = result["log_likelihood_max_relative_difference"] as? Double,
       let zDifference = result["z_max_abs_difference"] as? Double
     else {
-      let reason = errorText.trimmingCharacters(in: .whitespacesAndNewlines)
-      return "tarflow peer check (\(precision)) NOT RUN: \(reason.isEmpty ? "exit status \(process.terminationStatus)" : reason)"
+      return "tarflow peer check (\(precision)) NOT RUN: \(child.reason)"
     }
     let verdict = relative <= tolerance && zDifference <= 100 * tolerance ? "same" : "DIFFERENT"
     let details = result.keys.sorted().map { "\($0) \(result[$0]!)" }.joined(separator: ", ")

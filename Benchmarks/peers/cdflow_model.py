@@ -11,10 +11,9 @@ parameters (`….diagonals.0.sign`, `….circulants.0.sign`, `….permutation`,
 `….sign`). Buffers that follow from the shapes are not persistent.
 
 Also here: safetensors reading and writing (the format is small; the peer
-venv has no `safetensors` package), gzipped IDX reading, and BatchSampler's
-epoch permutations (SplitMix64 seeding, xoshiro256**, Lemire's bounded
-integers, Fisher-Yates from the last position down), the algorithm of
-Tests/FlowModelsTests/Fixtures/shuffle_reference.py.
+venv has no `safetensors` package), gzipped IDX reading, and BatchSampler
+(its epoch permutations come from seeded_random.py, which
+Tests/FlowModelsTests/Fixtures/shuffle_reference.py uses too).
 """
 import gzip
 import json
@@ -25,6 +24,8 @@ import struct
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from seeded_random import epoch_permutation
 
 
 # ---------------------------------------------------------------- configuration
@@ -515,52 +516,6 @@ def fashion_mnist(split, directory=FASHION_MNIST):
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path} is missing (apt-get install dataset-fashion-mnist)")
     return read_idx_images(path)
-
-
-MASK = (1 << 64) - 1
-GOLDEN = 0x9E3779B97F4A7C15
-
-
-def _seeded_state(seed):
-    state = []
-    for _ in range(4):
-        seed = (seed + GOLDEN) & MASK
-        z = seed
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        state.append(z ^ (z >> 31))
-    return state
-
-
-def _next_word(s):
-    result = ((((s[1] * 5) & MASK) << 7 | ((s[1] * 5) & MASK) >> 57) & MASK) * 9 & MASK
-    t = (s[1] << 17) & MASK
-    s[2] ^= s[0]
-    s[3] ^= s[1]
-    s[1] ^= s[2]
-    s[0] ^= s[3]
-    s[2] ^= t
-    s[3] = ((s[3] << 45) | (s[3] >> 19)) & MASK
-    return result
-
-
-def _uniform_below(s, bound):
-    product = _next_word(s) * bound
-    if product & MASK < bound:
-        threshold = ((1 << 64) - bound) % bound
-        while product & MASK < threshold:
-            product = _next_word(s) * bound
-    return product >> 64
-
-
-def epoch_permutation(count, seed, epoch):
-    """BatchSampler.permutation(count:seed:epoch:)."""
-    s = _seeded_state((seed + epoch * GOLDEN) & MASK)
-    order = list(range(count))
-    for i in range(count - 1, 0, -1):
-        j = _uniform_below(s, i + 1)
-        order[i], order[j] = order[j], order[i]
-    return order
 
 
 class BatchSampler:

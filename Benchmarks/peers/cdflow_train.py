@@ -48,11 +48,10 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import time
 
-from peer_timing import measure, summary
+from peer_timing import TUNING, measure, run_with_tuning, summary
 
 try:
     import torch
@@ -61,8 +60,6 @@ except ImportError:
     sys.exit(3)
 
 import cdflow_model as cdflow
-
-TUNING = {"MALLOC_MMAP_THRESHOLD_": "1000000000", "MALLOC_TRIM_THRESHOLD_": "1000000000"}
 
 # Largest relative errors `check` accepts: log p per image, and each
 # gradient tensor's largest deviation over its largest entry.
@@ -123,10 +120,7 @@ def run_tuned_child(args):
                "--threads", str(args.threads), "--data", args.data, "--mixers"] + args.mixers
     if args.standard_split:
         command.append("--standard-split")
-    child = subprocess.run(command, env={**os.environ, **TUNING}, capture_output=True, text=True)
-    if child.returncode != 0:
-        return [], [f"torch-tuned skipped: {child.stderr.strip() or f'exit status {child.returncode}'}"]
-    return json.loads(child.stdout)["results"], []
+    return run_with_tuning(command, "torch-tuned")
 
 
 # ---------------------------------------------------------------- quality

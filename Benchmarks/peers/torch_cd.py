@@ -27,17 +27,14 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
-from peer_timing import measure, summary
+from peer_timing import measure, run_with_tuning, summary, torch_notes
 
 try:
     import torch
 except ImportError:
     sys.stderr.write(f"{sys.executable} has no torch (make peers-torch installs it into .venv-peers)\n")
     sys.exit(3)
-
-TUNING = {"MALLOC_MMAP_THRESHOLD_": "1000000000", "MALLOC_TRIM_THRESHOLD_": "1000000000"}
 
 
 def random_signs(shape):
@@ -208,10 +205,7 @@ def run_tuned_child(args):
     command = [sys.executable, os.path.abspath(__file__), "--implementations", "cd", "--suffix=-tuned",
                "--no-tuned", "--batch", str(args.batch), "--repetitions", str(args.repetitions),
                "--warmups", str(args.warmups), "--sizes"] + [str(n) for n in args.sizes]
-    child = subprocess.run(command, env={**os.environ, **TUNING}, capture_output=True, text=True)
-    if child.returncode != 0:
-        return [], [f"torch-cd-tuned skipped: {child.stderr.strip() or f'exit status {child.returncode}'}"]
-    return json.loads(child.stdout)["results"], []
+    return run_with_tuning(command, "torch-cd-tuned")
 
 
 def main():
@@ -232,12 +226,7 @@ def main():
         for name in args.implementations:
             torch.manual_seed(n)
             rows += cases(f"torch-{name}{args.suffix}", IMPLEMENTATIONS[name](n), x, w, args)
-    notes = []
-    if not args.suffix:
-        notes.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-        preset = [key for key in TUNING if key in os.environ]
-        if preset:
-            notes.append(f"torch rows without -tuned ran with {', '.join(preset)} already set: they are not malloc defaults")
+    notes = torch_notes(torch) if not args.suffix else []
     if not args.no_tuned and "cd" in args.implementations:
         tuned_rows, tuned_notes = run_tuned_child(args)
         rows += tuned_rows

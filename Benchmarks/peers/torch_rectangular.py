@@ -71,6 +71,8 @@ except ImportError:
     sys.stderr.write(f"{sys.executable} has no torch (make peers-torch installs it into .venv-peers)\n")
     sys.exit(3)
 
+from torch_safetensors import read_safetensors
+
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 INITIAL_JITTER = 1e-6   # GramLogDeterminant.initialJitter
 JITTER_GROWTH = 10.0    # GramLogDeterminant.jitterGrowth
@@ -407,25 +409,6 @@ def timing_batch(args, generator):
         pixels = torch.randint(0, 256, (args.batch_size, args.ambient), generator=generator)
         source = "seeded random pixels"
     return dequantize(pixels, generator), source
-
-
-def read_safetensors(path):
-    """(tensors by name, in their stored precision, metadata) of a safetensors file with F32/F64 tensors."""
-    dtypes = {"F32": torch.float32, "F64": torch.float64}
-    with open(path, "rb") as file:
-        content = file.read()
-    (size,) = struct.unpack("<Q", content[:8])
-    header = json.loads(content[8:8 + size])
-    metadata = header.pop("__metadata__", None) or {}
-    data = content[8 + size:]
-    tensors = {}
-    for name, info in header.items():
-        if info["dtype"] not in dtypes:
-            raise ValueError(f"{path}: tensor {name} has dtype {info['dtype']}; only F32 and F64 are read")
-        start, end = info["data_offsets"]
-        flat = torch.frombuffer(bytearray(data[start:end]), dtype=dtypes[info["dtype"]])
-        tensors[name] = flat.reshape(info["shape"])
-    return tensors, metadata
 
 
 def is_dense_weight(model, name):

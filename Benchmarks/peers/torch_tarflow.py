@@ -33,9 +33,8 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
-from peer_timing import measure, summary
+from peer_timing import measure, run_with_tuning, summary, torch_notes
 
 try:
     import torch
@@ -44,7 +43,7 @@ except ImportError:
     sys.stderr.write(f"{sys.executable} has no torch (make peers-torch installs it into .venv-peers)\n")
     sys.exit(3)
 
-TUNING = {"MALLOC_MMAP_THRESHOLD_": "1000000000", "MALLOC_TRIM_THRESHOLD_": "1000000000"}
+from torch_safetensors import load_safetensors
 
 
 class Attention(torch.nn.Module):
@@ -164,25 +163,6 @@ class TarFlowBlock(torch.nn.Module):
         return x, -log_determinant
 
 
-def load_safetensors(path):
-    """The tensors of a safetensors file (F32 or F64), read directly: an
-    8-byte little-endian header size, a JSON header, then the raw data."""
-    dtypes = {"F32": torch.float32, "F64": torch.float64}
-    with open(path, "rb") as file:
-        content = file.read()
-    header_size = int.from_bytes(content[:8], "little")
-    header = json.loads(content[8:8 + header_size])
-    data = content[8 + header_size:]
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        flat = torch.frombuffer(bytearray(data[start:end]), dtype=dtypes[info["dtype"]])
-        tensors[name] = flat.reshape(info["shape"])
-    return tensors
-
-
 def swift_name(name):
     """The Swift parameter name (TransformerAutoregressiveFlow's dotted
     names) of a parameter of TarFlowBlock."""
@@ -295,10 +275,7 @@ def run_tuned_child(args):
     command = [sys.executable, os.path.abspath(__file__), "--suffix=-tuned", "--no-tuned"] + [
         f"--{key.replace('_', '-')}={value}" for key, value in vars(args).items()
         if key not in ("suffix", "no_tuned", "cases", "check")] + ["--cases"] + args.cases
-    child = subprocess.run(command, env={**os.environ, **TUNING}, capture_output=True, text=True)
-    if child.returncode != 0:
-        return [], [f"torch-affine-tuned skipped: {child.stderr.strip() or f'exit status {child.returncode}'}"]
-    return json.loads(child.stdout)["results"], []
+    return run_with_tuning(command, "torch-affine-tuned")
 
 
 def main():
@@ -324,12 +301,7 @@ def main():
         check(args)
         return
     rows = benchmark(args)
-    notes = []
-    if not args.suffix:
-        notes.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-        preset = [key for key in TUNING if key in os.environ]
-        if preset:
-            notes.append(f"torch rows without -tuned ran with {', '.join(preset)} already set: they are not malloc defaults")
+    notes = torch_notes(torch) if not args.suffix else []
     if not args.no_tuned:
         tuned_rows, tuned_notes = run_tuned_child(args)
         rows += tuned_rows

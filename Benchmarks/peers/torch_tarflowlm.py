@@ -56,9 +56,8 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
-from peer_timing import measure, summary
+from peer_timing import measure, run_with_tuning, summary, torch_notes
 
 try:
     import torch
@@ -67,9 +66,8 @@ except ImportError:
     sys.stderr.write(f"{sys.executable} has no torch (make peers-torch installs it into .venv-peers)\n")
     sys.exit(3)
 
-from torch_tarflow import load_safetensors
+from torch_safetensors import load_safetensors
 
-TUNING = {"MALLOC_MMAP_THRESHOLD_": "1000000000", "MALLOC_TRIM_THRESHOLD_": "1000000000"}
 HALF_LOG_TWO_PI = 0.9189385332046728
 VOCABULARY = 27
 
@@ -707,10 +705,7 @@ def run_tuned_child():
     """torch-tuned rows from a child process started with glibc's malloc told
     to keep freed large blocks (it reads these variables once, at start)."""
     command = [sys.executable, os.path.abspath(__file__)] + sys.argv[1:] + ["--suffix=-tuned", "--no-tuned"]
-    child = subprocess.run(command, env={**os.environ, **TUNING}, capture_output=True, text=True)
-    if child.returncode != 0:
-        return [], [f"torch-tuned skipped: {child.stderr.strip() or f'exit status {child.returncode}'}"]
-    return json.loads(child.stdout)["results"], []
+    return run_with_tuning(command, "torch-tuned")
 
 
 def main():
@@ -754,12 +749,7 @@ def main():
     rows = []
     for kind in args.models:
         rows += benchmark(kind, args, initial.get(kind))
-    notes = []
-    if not args.suffix:
-        notes.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-        preset = [key for key in TUNING if key in os.environ]
-        if preset:
-            notes.append(f"torch rows without -tuned ran with {', '.join(preset)} already set: they are not malloc defaults")
+    notes = torch_notes(torch) if not args.suffix else []
     if not args.no_tuned:
         tuned_rows, tuned_notes = run_tuned_child()
         rows += tuned_rows

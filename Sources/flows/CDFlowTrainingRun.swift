@@ -70,14 +70,7 @@ struct CDFlowTrainingRun {
     }
     if let problem = training.problem { throw usageFailure(problem) }
 
-    for directory in [checkpoint.deletingLastPathComponent(), curve.deletingLastPathComponent()] {
-      do {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      } catch {
-        throw reportFailure(
-          command: commandName, message: "cannot create the directory \(directory.path): \(error.localizedDescription)")
-      }
-    }
+    try createDirectories(of: [checkpoint, curve], commandName: commandName)
 
     var trainer: Trainer<CDFlow<Float>>
     if resume {
@@ -112,15 +105,7 @@ struct CDFlowTrainingRun {
       // Before the progress on standard error, also when standard output is a pipe.
       fflush(stdout)
     }
-    let display = ProgressDisplay(configuration: trainer.configuration, metricName: CDFlow<Float>.metricName)
-    let summary: TrainingSummary
-    do {
-      summary = try trainer.run(checkpoint: checkpoint, observer: display.handle)
-      display.finish()
-    } catch {
-      display.finish()
-      throw error
-    }
+    let summary = try trainer.runShowingProgress(checkpoint: checkpoint)
 
     if json {
       let extra: [(key: String, value: JSONValue)] = [

@@ -97,14 +97,7 @@ struct RectangularTrainingRun {
     trainer.extraMetadata["test_count"] = String(data.test.count)
     trainer.extraMetadata["data_seed"] = String(dataSeed)
     trainer.curveURL = curve
-    for directory in [checkpoint.deletingLastPathComponent(), curve.deletingLastPathComponent()] {
-      do {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      } catch {
-        throw reportFailure(
-          command: commandName, message: "cannot create the directory \(directory.path): \(error.localizedDescription)")
-      }
-    }
+    try createDirectories(of: [checkpoint, curve], commandName: commandName)
 
     let model = trainer.model
     if !json {
@@ -115,15 +108,7 @@ struct RectangularTrainingRun {
           + "parameters; \(source.specification): \(data.training.count) training, \(data.test.count) test items")
       fflush(stdout)
     }
-    let display = ProgressDisplay(configuration: trainer.configuration, metricName: Model.metricName)
-    let summary: TrainingSummary
-    do {
-      summary = try trainer.run(checkpoint: checkpoint, observer: display.handle)
-      display.finish()
-    } catch {
-      display.finish()
-      throw error
-    }
+    let summary = try trainer.runShowingProgress(checkpoint: checkpoint)
 
     let evaluation = try trainer.model.evaluation(on: data.test, following: trainer.configuration)
     var fields: [(key: String, value: JSONValue)] = [

@@ -25,86 +25,33 @@ struct TextTrainingOptions: ParsableArguments {
   @Option(help: "Attention heads (default width/64, at least 1).")
   var heads: Int?
 
-  @Option(help: "Windows per batch (default 32).")
-  var batchSize: Int?
-
-  @Option(help: "Peak learning rate (default 0.001).")
-  var lr: Double?
-
-  @Option(help: "Optimizer: adam or adamw (default adam).")
-  var optimizer: String?
-
-  @Option(help: "Weight decay λ (default 0).")
-  var weightDecay: Double?
-
-  @Option(help: "Linear warm-up steps (default 100).")
-  var warmup: Int?
-
-  @Option(help: "Global gradient-norm clip (default 10; 0 for none).")
-  var clip: Double?
-
-  @Option(help: "Seed of the initial parameters, batches and noise (default 0).")
-  var seed: UInt64?
-
-  @Option(help: "Stop after this many steps in total (default 1000 without --time-budget).")
-  var steps: Int?
-
-  @Option(help: "Stop after this many seconds of this run.")
-  var timeBudget: Double?
-
-  @Option(help: "Evaluate every this many steps (0: only at the end).")
-  var evalEvery = 500
-
-  @Option(help: "Held-out windows of the periodic evaluations.")
-  var evalCount = 100
-
-  @Option(help: "Held-out windows of the final evaluation (default all).")
-  var finalEvalCount: Int?
-
-  @Option(help: "Save the checkpoint every this many steps (0: only at the end).")
-  var checkpointEvery = 1000
+  @OptionGroup var training: TrainingOptions<TextTrainingProfile>
 
   @Option(help: "The checkpoint to write (and, with --resume, to continue from).")
   var checkpoint: String?
 
-  @Option(help: "The training-curve SVG (default: beside the checkpoint, <name>-curve.svg).")
-  var curve: String?
-
-  @Flag(help: "Continue the run saved in --checkpoint.")
-  var resume = false
-
-  @Flag(help: "Print one JSON object with the final figures.")
-  var json = false
+  @OptionGroup var output: TrainingOutputOptions
 
   /// The options a checkpoint fixes, named when given.
   var fixedOptionsGiven: [String] {
     [
       ("--markov-order", markovOrder != nil), ("--markov-sharpness", markovSharpness != nil),
       ("--markov-seed", markovSeed != nil), ("--context", context != nil), ("--width", width != nil),
-      ("--heads", heads != nil), ("--batch-size", batchSize != nil), ("--lr", lr != nil),
-      ("--optimizer", optimizer != nil), ("--weight-decay", weightDecay != nil), ("--warmup", warmup != nil),
-      ("--clip", clip != nil), ("--seed", seed != nil),
-    ].filter(\.1).map(\.0)
+      ("--heads", heads != nil),
+    ].filter(\.1).map(\.0) + training.fixedOptionsGiven
   }
 
   /// The checks common to both commands.
   func validate(fixedModelOptions: [String]) throws {
-    if steps != nil && timeBudget != nil { throw ValidationError("give --steps or --time-budget, not both") }
-    if let steps, steps < 1 { throw ValidationError("--steps \(steps) must be at least 1") }
-    if let timeBudget, !(timeBudget > 0 && timeBudget.isFinite) {
-      throw ValidationError("--time-budget \(timeBudget) must be a positive number of seconds")
-    }
-    if let optimizer, TrainingConfiguration.OptimizerKind(rawValue: optimizer.lowercased()) == nil {
-      throw ValidationError("--optimizer '\(optimizer)' is not adam or adamw")
-    }
-    if let clip, clip < 0 { throw ValidationError("--clip \(clip) must be ≥ 0 (0 for no clipping)") }
+    try training.validateStop()
+    try training.validateOptimizer()
     if let context, context < 1 { throw ValidationError("--context \(context) must be at least 1") }
     if let width, width < 1 { throw ValidationError("--width \(width) must be at least 1") }
     if let heads, heads < 1 || width.map({ $0 % heads != 0 }) ?? (64 % heads != 0) {
       throw ValidationError("--heads \(heads) must be at least 1 and divide the width \(width ?? 64)")
     }
     if let problem = corpusSource.problem { throw ValidationError(problem) }
-    if resume {
+    if output.resume {
       let given = fixedOptionsGiven + fixedModelOptions
       if !given.isEmpty {
         throw ValidationError("\(given.joined(separator: ", ")) cannot change when resuming: the checkpoint fixes them")
@@ -124,13 +71,21 @@ struct TextTrainingOptions: ParsableArguments {
   var resolvedContext: Int { context ?? 64 }
 
   /// The options as a training configuration (defaults where not given).
-  var trainingConfiguration: TrainingConfiguration {
-    TrainingConfiguration(
-      optimizer: optimizer.flatMap { TrainingConfiguration.OptimizerKind(rawValue: $0.lowercased()) } ?? .adam,
-      learningRate: lr ?? 1e-3, weightDecay: weightDecay ?? 0, warmupSteps: warmup ?? 100,
-      gradientClipNorm: (clip ?? 10) == 0 ? nil : (clip ?? 10), batchSize: batchSize ?? 32,
-      evaluateEvery: evalEvery, evaluationCount: evalCount, finalEvaluationCount: finalEvalCount,
-      evaluationBatchSize: 64, checkpointEvery: checkpointEvery,
-      stop: timeBudget.map { .timeBudget(seconds: $0) } ?? .steps(steps ?? 1000), seed: seed ?? 0)
-  }
+  var trainingConfiguration: TrainingConfiguration { training.trainingConfiguration }
+
+  /// The model's seed (default 0).
+  var seed: UInt64 { training.seed ?? 0 }
+}
+
+/// The help texts and defaults of the shared training options of `flows train tarflowlm` and `charlm`.
+enum TextTrainingProfile: TrainingOptionsProfile {
+  static let batchSizeHelp = "Windows per batch (default 32)."
+  static let defaultBatchSize = 32
+  static let clipHelp = "Global gradient-norm clip (default 10; 0 for none)."
+  static let defaultClip = 10.0
+  static let seedHelp = "Seed of the initial parameters, batches and noise (default 0)."
+  static let evaluationCountHelp = "Held-out windows of the periodic evaluations."
+  static let defaultEvaluationCount = 100
+  static let finalEvaluationCountHelp = "Held-out windows of the final evaluation (default all)."
+  static let evaluationBatchSize = 64
 }

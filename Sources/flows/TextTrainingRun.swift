@@ -34,10 +34,10 @@ struct TextTrainingRun<Model: TrainableModel> where Model.Dataset == CharacterWi
 
   private func runThrowing() throws -> (summary: TrainingSummary, model: Model) {
     let checkpoint = URL(fileURLWithPath: options.checkpoint ?? "out/\(Model.modelName).safetensors")
-    let curve = options.curve.map { URL(fileURLWithPath: $0) } ?? TrainCDFlow.defaultCurve(beside: checkpoint)
+    let curve = options.output.curveURL(beside: checkpoint)
     var source = options.corpusSource
     var model: Model?
-    if options.resume {
+    if options.output.resume {
       let stored = try TrainingCheckpoint(contentsOf: checkpoint)
       guard stored.modelName == Model.modelName else {
         throw TrainingError.modelMismatch(path: checkpoint.path, expected: Model.modelName, found: stored.modelName)
@@ -71,32 +71,17 @@ struct TextTrainingRun<Model: TrainableModel> where Model.Dataset == CharacterWi
     }
     trainer.extraMetadata["corpus"] = source.specification
     trainer.curveURL = curve
-    for directory in [checkpoint.deletingLastPathComponent(), curve.deletingLastPathComponent()] {
-      do {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      } catch {
-        throw reportFailure(
-          command: commandName, message: "cannot create the directory \(directory.path): \(error.localizedDescription)")
-      }
-    }
+    try createDirectories(of: [checkpoint, curve], commandName: commandName)
     let entropyRate = source.markovSource.map(\.entropyRate)
-    if !options.json {
+    if !options.output.json {
       var line = "\(Model.modelName): \(describe(trainer.model)), \(trainer.model.parameterCount) parameters; "
         + "\(source.specification): \(corpus.training.count) training, \(corpus.test.count) test characters"
       if let entropyRate { line += "; entropy rate " + String(format: "%.4f", entropyRate) + " bits/char" }
       print(line)
       fflush(stdout)
     }
-    let display = ProgressDisplay(configuration: trainer.configuration, metricName: Model.metricName)
-    let summary: TrainingSummary
-    do {
-      summary = try trainer.run(checkpoint: checkpoint, observer: display.handle)
-      display.finish()
-    } catch {
-      display.finish()
-      throw error
-    }
-    if options.json {
+    let summary = try trainer.runShowingProgress(checkpoint: checkpoint)
+    if options.output.json {
       var extra: [(key: String, value: JSONValue)] = [
         ("corpus", .string(source.specification)),
         ("context", .number(Double(context(trainer.model)))),

@@ -45,44 +45,7 @@ struct TrainCDFlow: ParsableCommand {
   @Option(help: "Channel-aware learning-rate scale s: each circulant-diagonal mixer of n channels trains at s/√n times --lr (default: off, 1×).")
   var cdLrScale: Double?
 
-  @Option(help: "Images per batch (default 64).")
-  var batchSize: Int?
-
-  @Option(help: "Peak learning rate (default 0.001).")
-  var lr: Double?
-
-  @Option(help: "Optimizer: adam or adamw (default adam).")
-  var optimizer: String?
-
-  @Option(help: "Weight decay λ (default 0).")
-  var weightDecay: Double?
-
-  @Option(help: "Linear warm-up steps (default 100).")
-  var warmup: Int?
-
-  @Option(help: "Global gradient-norm clip (default 100; 0 for none).")
-  var clip: Double?
-
-  @Option(help: "Seed of the initial parameters, batch order and noise (default 0).")
-  var seed: UInt64?
-
-  @Option(help: "Stop after this many steps in total (default 1000 without --time-budget).")
-  var steps: Int?
-
-  @Option(help: "Stop after this many seconds of this run.")
-  var timeBudget: Double?
-
-  @Option(help: "Evaluate every this many steps (0: only at the end).")
-  var evalEvery = 500
-
-  @Option(help: "Test images of the periodic evaluations.")
-  var evalCount = 1000
-
-  @Option(help: "Test images of the final evaluation (default all).")
-  var finalEvalCount: Int?
-
-  @Option(help: "Save the checkpoint every this many steps (0: only at the end).")
-  var checkpointEvery = 1000
+  @OptionGroup var training: TrainingOptions<CDFlowTrainingProfile>
 
   @Option(help: "Train on the first this many training images only (default all).")
   var trainCount: Int?
@@ -90,21 +53,10 @@ struct TrainCDFlow: ParsableCommand {
   @Option(help: "The checkpoint to write (and, with --resume, to continue from).")
   var checkpoint = "out/cdflow.safetensors"
 
-  @Option(help: "The training-curve SVG (default: beside the checkpoint, <name>-curve.svg).")
-  var curve: String?
-
-  @Flag(help: "Continue the run saved in --checkpoint.")
-  var resume = false
-
-  @Flag(help: "Print one JSON object with the final figures.")
-  var json = false
+  @OptionGroup var output: TrainingOutputOptions
 
   func validate() throws {
-    if steps != nil && timeBudget != nil { throw ValidationError("give --steps or --time-budget, not both") }
-    if let steps, steps < 1 { throw ValidationError("--steps \(steps) must be at least 1") }
-    if let timeBudget, !(timeBudget > 0 && timeBudget.isFinite) {
-      throw ValidationError("--time-budget \(timeBudget) must be a positive number of seconds")
-    }
+    try training.validateStop()
     if let mixer, CDFlowMixer(mixer) == nil {
       throw ValidationError("--mixer '\(mixer)' is not one of cd, cd:<m>, lu, dense, reverse")
     }
@@ -126,41 +78,25 @@ struct TrainCDFlow: ParsableCommand {
           "\(circulantDiagonalOptions.joined(separator: ", ")) only work with --mixer cd, not --mixer \(mixer)")
       }
     }
-    if let optimizer, TrainingConfiguration.OptimizerKind(rawValue: optimizer.lowercased()) == nil {
-      throw ValidationError("--optimizer '\(optimizer)' is not adam or adamw")
-    }
-    if let clip, clip < 0 { throw ValidationError("--clip \(clip) must be ≥ 0 (0 for no clipping)") }
-    if resume {
-      let fixed: [(String, Bool)] = [
+    try training.validateOptimizer()
+    if output.resume {
+      let model: [(String, Bool)] = [
         ("--levels", levels != nil), ("--steps-per-level", stepsPerLevel != nil), ("--hidden", hidden != nil),
         ("--mixer", mixer != nil), ("--cd-init", cdInit != nil), ("--cd-normalization", cdNormalization != nil),
-        ("--cd-lr-scale", cdLrScale != nil), ("--batch-size", batchSize != nil), ("--lr", lr != nil),
-        ("--optimizer", optimizer != nil), ("--weight-decay", weightDecay != nil), ("--warmup", warmup != nil),
-        ("--clip", clip != nil), ("--seed", seed != nil), ("--train-count", trainCount != nil),
+        ("--cd-lr-scale", cdLrScale != nil),
       ]
-      let given = fixed.filter(\.1).map(\.0)
+      let given = model.filter(\.1).map(\.0) + training.fixedOptionsGiven + (trainCount != nil ? ["--train-count"] : [])
       if !given.isEmpty {
         throw ValidationError(
           "\(given.joined(separator: ", ")) cannot change when resuming: the checkpoint fixes them")
       }
     }
-    if let problem = trainingConfiguration.problem { throw ValidationError(problem) }
-  }
-
-  /// The options as a training configuration (defaults where not given).
-  var trainingConfiguration: TrainingConfiguration {
-    TrainingConfiguration(
-      optimizer: optimizer.flatMap { TrainingConfiguration.OptimizerKind(rawValue: $0.lowercased()) } ?? .adam,
-      learningRate: lr ?? 1e-3, weightDecay: weightDecay ?? 0, warmupSteps: warmup ?? 100,
-      gradientClipNorm: (clip ?? 100) == 0 ? nil : (clip ?? 100), batchSize: batchSize ?? 64,
-      evaluateEvery: evalEvery, evaluationCount: evalCount, finalEvaluationCount: finalEvalCount,
-      checkpointEvery: checkpointEvery,
-      stop: timeBudget.map { .timeBudget(seconds: $0) } ?? .steps(steps ?? 1000), seed: seed ?? 0)
+    if let problem = training.trainingConfiguration.problem { throw ValidationError(problem) }
   }
 
   func run() throws {
     let checkpointURL = URL(fileURLWithPath: checkpoint)
-    let curveURL = curve.map { URL(fileURLWithPath: $0) } ?? Self.defaultCurve(beside: checkpointURL)
+    let curveURL = output.curveURL(beside: checkpointURL)
     try CDFlowTrainingRun(
       commandName: "flows train cdflow", dataset: dataset.map(DatasetSource.init),
       model: CDFlowConfiguration(
@@ -168,15 +104,23 @@ struct TrainCDFlow: ParsableCommand {
         mixer: mixer.flatMap(CDFlowMixer.init) ?? .circulantDiagonal(factors: 2),
         circulantDiagonalInitialization: cdInit.flatMap(CirculantDiagonalInitialization.init) ?? .random,
         circulantDiagonalNormalization: cdNormalization.flatMap(CirculantDiagonalNormalization.init) ?? .none,
-        seed: seed ?? 0),
-      training: trainingConfiguration, trainCount: trainCount, checkpoint: checkpointURL, curve: curveURL,
-      resume: resume, json: json, circulantDiagonalLearningRateScale: cdLrScale
+        seed: training.seed ?? 0),
+      training: training.trainingConfiguration, trainCount: trainCount, checkpoint: checkpointURL, curve: curveURL,
+      resume: output.resume, json: output.json, circulantDiagonalLearningRateScale: cdLrScale
     ).run()
   }
+}
 
-  /// `out/cdflow.safetensors` → `out/cdflow-curve.svg`.
-  static func defaultCurve(beside checkpoint: URL) -> URL {
-    let name = checkpoint.deletingPathExtension().lastPathComponent
-    return checkpoint.deletingLastPathComponent().appendingPathComponent("\(name)-curve.svg")
-  }
+/// `flows train cdflow`'s help texts and defaults of the shared training options.
+enum CDFlowTrainingProfile: TrainingOptionsProfile {
+  static let batchSizeHelp = "Images per batch (default 64)."
+  static let defaultBatchSize = 64
+  static let clipHelp = "Global gradient-norm clip (default 100; 0 for none)."
+  static let defaultClip = 100.0
+  static let seedHelp = "Seed of the initial parameters, batch order and noise (default 0)."
+  static let evaluationCountHelp = "Test images of the periodic evaluations."
+  static let defaultEvaluationCount = 1000
+  static let finalEvaluationCountHelp = "Test images of the final evaluation (default all)."
+  /// TrainingConfiguration's default.
+  static let evaluationBatchSize = 500
 }

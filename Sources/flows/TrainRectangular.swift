@@ -91,14 +91,7 @@ struct TrainRectangular: ParsableCommand {
   @Option(help: "The checkpoint to write (and, with --resume, to continue from).")
   var checkpoint = "out/rectangular.safetensors"
 
-  @Option(help: "The training-curve SVG (default: beside the checkpoint, <name>-curve.svg).")
-  var curve: String?
-
-  @Flag(help: "Continue the run saved in --checkpoint.")
-  var resume = false
-
-  @Flag(help: "Print one JSON object with the final figures.")
-  var json = false
+  @OptionGroup var output: TrainingOutputOptions
 
   /// The estimator named by the options (defaults where not given); `nil` for an unknown name.
   var objectiveEstimator: RectangularFlowEstimator? {
@@ -138,11 +131,7 @@ struct TrainRectangular: ParsableCommand {
   }
 
   func validate() throws {
-    if steps != nil && timeBudget != nil { throw ValidationError("give --steps or --time-budget, not both") }
-    if let steps, steps < 1 { throw ValidationError("--steps \(steps) must be at least 1") }
-    if let timeBudget, !(timeBudget > 0 && timeBudget.isFinite) {
-      throw ValidationError("--time-budget \(timeBudget) must be a positive number of seconds")
-    }
+    try TrainingOptionChecks.validateStop(steps: steps, timeBudget: timeBudget)
     let name = (estimator ?? "exact").lowercased()
     guard ["exact", "stochastic", "two-step", "twostep", "two_step"].contains(name) else {
       throw ValidationError("--estimator '\(estimator!)' is not one of exact, stochastic, two-step")
@@ -185,7 +174,7 @@ struct TrainRectangular: ParsableCommand {
         "--latent-dim \(latentDim) does not fit the \(manifold.rawValue): it is \(manifold.distribution.latentSize)-dimensional")
     }
     if let latentDim, latentDim < 1 { throw ValidationError("--latent-dim \(latentDim) must be at least 1") }
-    if resume {
+    if output.resume {
       let fixed: [(String, Bool)] = [
         ("--latent-dim", latentDim != nil), ("--estimator", estimator != nil), ("--probes", probes != nil),
         ("--probe-distribution", probeDistribution != nil), ("--cg-tolerance", cgTolerance != nil),
@@ -214,12 +203,12 @@ struct TrainRectangular: ParsableCommand {
 
   func run() throws {
     let checkpointURL = URL(fileURLWithPath: checkpoint)
-    let curveURL = curve.map { URL(fileURLWithPath: $0) } ?? TrainCDFlow.defaultCurve(beside: checkpointURL)
+    let curveURL = output.curveURL(beside: checkpointURL)
     let source = self.source
     let defaults = self.defaults
     let training = trainingConfiguration
     try RectangularTrainingRun(
-      commandName: "flows train rectangular", source: resume && dataset == nil ? nil : source,
+      commandName: "flows train rectangular", source: output.resume && dataset == nil ? nil : source,
       latentSize: latentDim ?? defaults.latentSize,
       couplings: couplings ?? defaults.couplings,
       hiddenSizes: hidden.flatMap(Self.widths) ?? defaults.hiddenSizes,
@@ -229,8 +218,8 @@ struct TrainRectangular: ParsableCommand {
         estimator: objectiveEstimator ?? .exact, reconstructionWeight: beta ?? 50,
         warmup: LikelihoodWarmup(start: 0, end: warmup ?? defaults.warmup)),
       training: training, trainCount: trainCount ?? 10_000, testCount: testCount ?? defaults.testCount,
-      checkpoint: checkpointURL, curve: curveURL, resume: resume,
-      overridesStop: steps != nil || timeBudget != nil, json: json
+      checkpoint: checkpointURL, curve: curveURL, resume: output.resume,
+      overridesStop: steps != nil || timeBudget != nil, json: output.json
     ).run()
   }
 }

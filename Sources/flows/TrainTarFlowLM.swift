@@ -46,7 +46,7 @@ struct TrainTarFlowLM: ParsableCommand {
       ("--frozen-blocks", frozenBlocks != nil),
     ].filter(\.1).map(\.0)
     try options.validate(fixedModelOptions: fixed)
-    if !options.resume, let problem = modelConfiguration.problem { throw ValidationError(problem) }
+    if !options.output.resume, let problem = modelConfiguration.problem { throw ValidationError(problem) }
   }
 
   var modelConfiguration: TarFlowLMConfiguration {
@@ -55,7 +55,7 @@ struct TrainTarFlowLM: ParsableCommand {
       layersPerBlock: layers ?? 2, width: options.resolvedWidth, headCount: options.resolvedHeads,
       transform: transform.flatMap { TarFlowLMTransform(rawValue: $0.lowercased()) } ?? .affine,
       mixtureComponents: components ?? 4, patchSize: patchSize ?? 1, frozenBlockCount: frozenBlocks ?? 0,
-      seed: options.seed ?? 0)
+      seed: options.seed)
   }
 
   func run() throws {
@@ -94,13 +94,13 @@ struct TrainCharLM: ParsableCommand {
 
   func validate() throws {
     try options.validate(fixedModelOptions: layers != nil ? ["--layers"] : [])
-    if !options.resume, let problem = modelConfiguration.problem { throw ValidationError(problem) }
+    if !options.output.resume, let problem = modelConfiguration.problem { throw ValidationError(problem) }
   }
 
   var modelConfiguration: CharacterLanguageModelConfiguration {
     CharacterLanguageModelConfiguration(
       length: options.resolvedContext, layerCount: layers ?? 4, width: options.resolvedWidth,
-      headCount: options.resolvedHeads, seed: options.seed ?? 0)
+      headCount: options.resolvedHeads, seed: options.seed)
   }
 
   func run() throws {

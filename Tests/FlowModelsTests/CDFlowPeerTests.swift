@@ -29,7 +29,7 @@ final class CDFlowPeerTests: XCTestCase {
   /// The peer reads what Swift writes: models of every mixer, every
   /// parameter perturbed, checked by the peer in Double and Float.
   func testThePyTorchPeerReproducesSwiftModels() throws {
-    guard let python = CDFlowPeerPython.find() else {
+    guard let python = PeerPython.findForCDFlow() else {
       print("note: no Python with torch (CDFLOW_PEER_PYTHON, .venv-peers/bin/python or python3): "
         + "only the committed PyTorch fixtures were compared")
       return
@@ -72,7 +72,7 @@ final class CDFlowPeerTests: XCTestCase {
   /// The peer's quality mode trains on the batches Swift's BatchSampler
   /// draws, across an epoch boundary and at Fashion-MNIST's size.
   func testThePyTorchPeerDrawsBatchesInSwiftsOrder() throws {
-    guard let python = CDFlowPeerPython.find() else {
+    guard let python = PeerPython.findForCDFlow() else {
       print("note: no Python with torch: the peer's batch order was not compared")
       return
     }
@@ -227,73 +227,26 @@ private func installingPeerFixedTensors<Scalar: TensorScalar>(
   return chain
 }
 
-/// A Python that imports torch, running `Benchmarks/peers/cdflow_train.py`.
-private struct CDFlowPeerPython {
-  let executable: String
-
-  static var packageRoot: URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-  }
-
-  /// `$CDFLOW_PEER_PYTHON`, the package's `.venv-peers/bin/python`, or
-  /// `python3`: the first that imports torch; nil when none does.
-  static func find() -> CDFlowPeerPython? {
-    let candidates = [
-      ProcessInfo.processInfo.environment["CDFLOW_PEER_PYTHON"],
-      packageRoot.appendingPathComponent(".venv-peers/bin/python").path, "python3",
-    ].compactMap { $0 }
-    for candidate in candidates where run(candidate, ["-c", "import torch"]).status == 0 {
-      return CDFlowPeerPython(executable: candidate)
-    }
-    return nil
-  }
-
-  struct Failure: Error, CustomStringConvertible {
-    let description: String
-  }
+/// The runs of `Benchmarks/peers/cdflow_train.py` these tests make.
+extension PeerPython {
+  /// `$CDFLOW_PEER_PYTHON`, `.venv-peers/bin/python` or `python3`.
+  fileprivate static func findForCDFlow() -> PeerPython? { find(environmentVariable: "CDFLOW_PEER_PYTHON") }
 
   /// The results of `cdflow_train.py --mode check --checkpoint urls…`, one
   /// JSON object per checkpoint (`passed`, `checks`: name → largest relative error).
-  /// - Throws: ``Failure`` when the script prints no such object.
-  func check(_ urls: [URL]) throws -> [[String: Any]] {
-    let script = Self.packageRoot.appendingPathComponent("Benchmarks/peers/cdflow_train.py").path
-    let (status, output, errors) = Self.run(executable, [script, "--mode", "check", "--checkpoint"] + urls.map(\.path))
-    guard let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
-      let results = object["results"] as? [[String: Any]]
-    else {
-      throw Failure(description: "cdflow_train.py --mode check exited with \(status): \(output) \(errors)")
-    }
-    return results
+  fileprivate func check(_ urls: [URL]) throws -> [[String: Any]] {
+    try runScript(
+      "cdflow_train.py", ["--mode", "check", "--checkpoint"] + urls.map(\.path), label: "cdflow_train.py --mode check"
+    ) { $0["results"] as? [[String: Any]] }
   }
 
   /// `cdflow_train.py --mode batches`: the first `iterations` batches of the peer's sampler.
-  func batches(count: Int, batchSize: Int, seed: UInt64, iterations: Int) throws -> [[Int]] {
-    let script = Self.packageRoot.appendingPathComponent("Benchmarks/peers/cdflow_train.py").path
-    let (status, output, errors) = Self.run(
-      executable,
-      [script, "--mode", "batches", "--count", "\(count)", "--batch", "\(batchSize)", "--data-seed", "\(seed)",
-       "--iterations", "\(iterations)"])
-    guard let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
-      let batches = object["batches"] as? [[Int]]
-    else {
-      throw Failure(description: "cdflow_train.py --mode batches exited with \(status): \(output) \(errors)")
-    }
-    return batches
-  }
-
-  private static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String, errors: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [executable] + arguments
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    do { try process.run() } catch { return (-1, "", "\(error)") }
-    // Read before waiting, so a full pipe cannot block the child.
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+  fileprivate func batches(count: Int, batchSize: Int, seed: UInt64, iterations: Int) throws -> [[Int]] {
+    try runScript(
+      "cdflow_train.py",
+      ["--mode", "batches", "--count", "\(count)", "--batch", "\(batchSize)", "--data-seed", "\(seed)",
+       "--iterations", "\(iterations)"],
+      label: "cdflow_train.py --mode batches"
+    ) { $0["batches"] as? [[Int]] }
   }
 }

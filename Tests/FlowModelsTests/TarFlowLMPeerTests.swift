@@ -31,7 +31,7 @@ final class TarFlowLMPeerTests: XCTestCase {
   /// The peer reads what Swift writes: a model of each kind, every
   /// parameter perturbed, recomputed by the peer in Double and Float.
   func testThePyTorchPeerReproducesSwiftModels() throws {
-    guard let python = TarFlowLMPeerPython.find() else {
+    guard let python = PeerPython.findForTarFlowLM() else {
       print("note: no Python with torch (TARFLOWLM_PEER_PYTHON, .venv-peers/bin/python or python3): "
         + "only the committed PyTorch fixtures were compared")
       return
@@ -214,54 +214,15 @@ final class TarFlowLMPeerTests: XCTestCase {
   }
 }
 
-/// A Python that imports torch, running `Benchmarks/peers/torch_tarflowlm.py`.
-private struct TarFlowLMPeerPython {
-  let executable: String
-
-  static var packageRoot: URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-  }
-
-  /// `$TARFLOWLM_PEER_PYTHON`, the package's `.venv-peers/bin/python`, or
-  /// `python3`: the first that imports torch; nil when none does.
-  static func find() -> TarFlowLMPeerPython? {
-    let candidates = [
-      ProcessInfo.processInfo.environment["TARFLOWLM_PEER_PYTHON"],
-      packageRoot.appendingPathComponent(".venv-peers/bin/python").path, "python3",
-    ].compactMap { $0 }
-    for candidate in candidates where run(candidate, ["-c", "import torch"]).status == 0 {
-      return TarFlowLMPeerPython(executable: candidate)
-    }
-    return nil
-  }
-
-  struct Failure: Error, CustomStringConvertible {
-    let description: String
-  }
+/// The runs of `Benchmarks/peers/torch_tarflowlm.py` these tests make.
+extension PeerPython {
+  /// `$TARFLOWLM_PEER_PYTHON`, `.venv-peers/bin/python` or `python3`.
+  fileprivate static func findForTarFlowLM() -> PeerPython? { find(environmentVariable: "TARFLOWLM_PEER_PYTHON") }
 
   /// The JSON object `torch_tarflowlm.py --check data parameters` prints.
-  func check(data: URL, parameters: URL) throws -> [String: Any] {
-    let script = Self.packageRoot.appendingPathComponent("Benchmarks/peers/torch_tarflowlm.py").path
-    let (status, output, errors) = Self.run(executable, [script, "--check", data.path, parameters.path])
-    guard let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else {
-      throw Failure(description: "torch_tarflowlm.py --check exited with \(status): \(output) \(errors)")
+  fileprivate func check(data: URL, parameters: URL) throws -> [String: Any] {
+    try runScript("torch_tarflowlm.py", ["--check", data.path, parameters.path], label: "torch_tarflowlm.py --check") {
+      $0
     }
-    return object
-  }
-
-  private static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String, errors: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [executable] + arguments
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    do { try process.run() } catch { return (-1, "", "\(error)") }
-    // Read before waiting, so a full pipe cannot block the child.
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
   }
 }

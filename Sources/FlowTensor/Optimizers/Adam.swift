@@ -63,12 +63,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
     let hyperparameters = AdamHyperparameters(
       operation: "Adam", learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
       coupledWeightDecay: weightDecay, decoupledWeightDecay: 0)
-    let groups = learningRateGroups
-    forEachParameterWithGradient(of: &model, gradients: gradients, operation: "Adam") { name, parameter, gradient in
-      var parameterHyperparameters = hyperparameters
-      if !groups.isEmpty { parameterHyperparameters.learningRate *= groups.multiplier(forParameter: name) }
-      moments.apply(to: &parameter, gradient: gradient, name: name, hyperparameters: parameterHyperparameters)
-    }
+    moments.update(&model, along: gradients, hyperparameters: hyperparameters, groups: learningRateGroups)
     step += 1
   }
 

@@ -47,6 +47,23 @@ struct AdamMoments<Scalar: TensorScalar> {
     return slots
   }
 
+  /// One ``Adam`` or ``AdamW`` step over every parameter of `model` that
+  /// has a gradient, each at `h.learningRate` times its group's multiplier.
+  /// - Parameters:
+  ///   - gradients: by parameter name, each of its parameter's shape.
+  ///   - h: the step's hyperparameters; `h.operation` names the optimizer in messages.
+  ///   - groups: the learning-rate groups (the first holding a parameter decides).
+  mutating func update<Model: Layer>(
+    _ model: inout Model, along gradients: [String: Tensor<Scalar>], hyperparameters h: AdamHyperparameters,
+    groups: [LearningRateGroup]
+  ) where Model.Scalar == Scalar {
+    forEachParameterWithGradient(of: &model, gradients: gradients, operation: h.operation) { name, parameter, gradient in
+      var parameterHyperparameters = h
+      if !groups.isEmpty { parameterHyperparameters.learningRate *= groups.multiplier(forParameter: name) }
+      apply(to: &parameter, gradient: gradient, name: name, hyperparameters: parameterHyperparameters)
+    }
+  }
+
   /// One Adam step of one parameter, PyTorch's `_single_tensor_adam`:
   ///
   ///     t ← t + 1

@@ -58,12 +58,7 @@ public struct AdamW<Scalar: TensorScalar>: Optimizer {
     let hyperparameters = AdamHyperparameters(
       operation: "AdamW", learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
       coupledWeightDecay: 0, decoupledWeightDecay: weightDecay)
-    let groups = learningRateGroups
-    forEachParameterWithGradient(of: &model, gradients: gradients, operation: "AdamW") { name, parameter, gradient in
-      var parameterHyperparameters = hyperparameters
-      if !groups.isEmpty { parameterHyperparameters.learningRate *= groups.multiplier(forParameter: name) }
-      moments.apply(to: &parameter, gradient: gradient, name: name, hyperparameters: parameterHyperparameters)
-    }
+    moments.update(&model, along: gradients, hyperparameters: hyperparameters, groups: learningRateGroups)
     step += 1
   }
 

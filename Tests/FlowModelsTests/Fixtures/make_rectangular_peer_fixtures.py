@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "Benchmarks", "peers"))
 import torch_rectangular as peer  # noqa: E402
 from cdflow_model import write_safetensors  # noqa: E402
+from seeded_random import next_word, seeded_state  # noqa: E402
 
 CASES = {
     # Three latent dimensions, two probes, couplings with one hidden layer.
@@ -43,34 +44,16 @@ CASES = {
 BETA = 50.0
 TOLERANCE = 1e-3
 BATCH = 4
-MASK = (1 << 64) - 1
 
 
 class SeededGenerator:
     """FlowTensor's SeededGenerator: xoshiro256** seeded by four SplitMix64 outputs."""
 
     def __init__(self, seed):
-        state = []
-        for _ in range(4):
-            seed = (seed + 0x9E3779B97F4A7C15) & MASK
-            z = seed
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-            state.append(z ^ (z >> 31))
-        self.s = state
+        self.s = seeded_state(seed)
 
     def next(self):
-        s = self.s
-        rotate = lambda value, amount: ((value << amount) | (value >> (64 - amount))) & MASK
-        result = (rotate((s[1] * 5) & MASK, 7) * 9) & MASK
-        shifted = (s[1] << 17) & MASK
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= shifted
-        s[3] = rotate(s[3], 45)
-        return result
+        return next_word(self.s)
 
     def random_normal(self, count):
         """Tensor.randomNormal(shape:using:): Box–Muller on (open unit, unit) pairs."""

@@ -7,40 +7,16 @@ random_stream.json. Run: python3 make_random_fixtures.py
 import json
 import math
 import os
+import sys
 
-MASK = (1 << 64) - 1
-
-
-def splitmix_states(seed):
-    state = seed
-    words = []
-    for _ in range(4):
-        state = (state + 0x9E3779B97F4A7C15) & MASK
-        z = state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        words.append(z ^ (z >> 31))
-    return words
-
-
-def rotl(x, k):
-    return ((x << k) | (x >> (64 - k))) & MASK
+# The generator lives in one place for the fixtures and the PyTorch peers.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../Benchmarks/peers"))
+from seeded_random import next_word, seeded_state  # noqa: E402
 
 
 def xoshiro(seed, count):
-    s = splitmix_states(seed)
-    out = []
-    for _ in range(count):
-        result = (rotl((s[1] * 5) & MASK, 7) * 9) & MASK
-        t = (s[1] << 17) & MASK
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = rotl(s[3], 45)
-        out.append(result)
-    return out
+    s = seeded_state(seed)
+    return [next_word(s) for _ in range(count)]
 
 
 def normals(seed, count):
