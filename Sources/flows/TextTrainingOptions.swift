@@ -16,6 +16,9 @@ struct TextTrainingOptions: ParsableArguments {
   @Option(help: "Seed of the markov chain and its text (default 0).")
   var markovSeed: UInt64?
 
+  @Option(help: "The split the evaluations use: test or validation (default test; tune on validation).")
+  var heldOut: String?
+
   @Option(help: "Context: characters per training window (default 64).")
   var context: Int?
 
@@ -97,6 +100,9 @@ struct TextTrainingOptions: ParsableArguments {
     if let optimizer, TrainingConfiguration.OptimizerKind(rawValue: optimizer.lowercased()) == nil {
       throw ValidationError("--optimizer '\(optimizer)' is not adam or adamw")
     }
+    if let heldOut, CharacterCorpus.Split(rawValue: heldOut.lowercased()) == nil || heldOut.lowercased() == "train" {
+      throw ValidationError("--held-out '\(heldOut)' is not test or validation")
+    }
     if let clip, clip < 0 { throw ValidationError("--clip \(clip) must be ≥ 0 (0 for no clipping)") }
     if let context, context < 1 { throw ValidationError("--context \(context) must be at least 1") }
     if let width, width < 1 { throw ValidationError("--width \(width) must be at least 1") }
@@ -117,6 +123,11 @@ struct TextTrainingOptions: ParsableArguments {
     TextCorpusSource(
       corpus ?? "shakespeare", markovOrder: markovOrder ?? 1, markovSharpness: markovSharpness ?? 3,
       markovSeed: markovSeed ?? 0)
+  }
+
+  /// The split of the periodic and final evaluations.
+  var resolvedHeldOut: CharacterCorpus.Split {
+    heldOut.flatMap { CharacterCorpus.Split(rawValue: $0.lowercased()) } ?? .test
   }
 
   var resolvedWidth: Int { width ?? 64 }

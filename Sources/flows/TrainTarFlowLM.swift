@@ -30,6 +30,9 @@ struct TrainTarFlowLM: ParsableCommand {
   @Option(help: "Gaussians per feature of the Mix-1 flows (default 4).")
   var components: Int?
 
+  @Option(help: "Hidden units of Mix-1's within-token masked network, also the transformer's output width (default 32).")
+  var mixtureHidden: Int?
+
   @Option(help: "Tokens per position and per generation step (default 1).")
   var patchSize: Int?
 
@@ -42,7 +45,8 @@ struct TrainTarFlowLM: ParsableCommand {
     }
     let fixed = [
       ("--latent-dim", latentDim != nil), ("--blocks", blocks != nil), ("--layers", layers != nil),
-      ("--transform", transform != nil), ("--components", components != nil), ("--patch-size", patchSize != nil),
+      ("--transform", transform != nil), ("--components", components != nil),
+      ("--mixture-hidden", mixtureHidden != nil), ("--patch-size", patchSize != nil),
       ("--frozen-blocks", frozenBlocks != nil),
     ].filter(\.1).map(\.0)
     try options.validate(fixedModelOptions: fixed)
@@ -54,7 +58,7 @@ struct TrainTarFlowLM: ParsableCommand {
       latentDimension: latentDim ?? 5, length: options.resolvedContext, blockCount: blocks ?? 2,
       layersPerBlock: layers ?? 2, width: options.resolvedWidth, headCount: options.resolvedHeads,
       transform: transform.flatMap { TarFlowLMTransform(rawValue: $0.lowercased()) } ?? .affine,
-      mixtureComponents: components ?? 4, patchSize: patchSize ?? 1, frozenBlockCount: frozenBlocks ?? 0,
+      mixtureComponents: components ?? 4, mixtureHiddenSize: mixtureHidden ?? 32, patchSize: patchSize ?? 1, frozenBlockCount: frozenBlocks ?? 0,
       seed: options.seed ?? 0)
   }
 
