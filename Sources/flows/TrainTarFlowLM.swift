@@ -79,6 +79,8 @@ struct TrainTarFlowLM: ParsableCommand {
           ("transform", .string(c.transform.rawValue)), ("latent_dim", .number(Double(c.latentDimension))),
           ("blocks", .number(Double(c.blockCount))), ("layers", .number(Double(c.layersPerBlock))),
           ("width", .number(Double(c.width))), ("patch_size", .number(Double(c.patchSize))),
+          ("components", .number(Double(c.mixtureComponents))),
+          ("mixture_hidden", .number(Double(c.mixtureHiddenSize))),
         ]
       }
     ).run()
