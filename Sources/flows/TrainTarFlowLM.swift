@@ -27,10 +27,10 @@ struct TrainTarFlowLM: ParsableCommand {
   @Option(help: "affine, mix1 or mixd (default affine).")
   var transform: String?
 
-  @Option(help: "Gaussians per feature of the Mix-1 flows (default 4).")
+  @Option(help: "Gaussians per feature of the Mix-1 flows (default 27, the vocabulary, as the paper on text8).")
   var components: Int?
 
-  @Option(help: "Hidden units of Mix-1's within-token masked network, also the transformer's output width (default 32).")
+  @Option(help: "Hidden units of Mix-1's within-token masked network, also the transformer's output width (default 128, as the paper).")
   var mixtureHidden: Int?
 
   @Option(help: "Tokens per position and per generation step (default 1).")
@@ -58,7 +58,7 @@ struct TrainTarFlowLM: ParsableCommand {
       latentDimension: latentDim ?? 5, length: options.resolvedContext, blockCount: blocks ?? 2,
       layersPerBlock: layers ?? 2, width: options.resolvedWidth, headCount: options.resolvedHeads,
       transform: transform.flatMap { TarFlowLMTransform(rawValue: $0.lowercased()) } ?? .affine,
-      mixtureComponents: components ?? 4, mixtureHiddenSize: mixtureHidden ?? 32, patchSize: patchSize ?? 1, frozenBlockCount: frozenBlocks ?? 0,
+      mixtureComponents: components ?? 27, mixtureHiddenSize: mixtureHidden ?? 128, patchSize: patchSize ?? 1, frozenBlockCount: frozenBlocks ?? 0,
       seed: options.seed ?? 0)
   }
 
