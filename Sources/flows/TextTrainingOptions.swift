@@ -16,6 +16,9 @@ struct TextTrainingOptions: ParsableArguments {
   @Option(help: "Seed of the markov chain and its text (default 0).")
   var markovSeed: UInt64?
 
+  @Option(help: "The split the evaluations use: test or validation (default test; tune on validation).")
+  var heldOut: String?
+
   @Option(help: "Context: characters per training window (default 64).")
   var context: Int?
 
@@ -45,6 +48,9 @@ struct TextTrainingOptions: ParsableArguments {
   func validate(fixedModelOptions: [String]) throws {
     try training.validateStop()
     try training.validateOptimizer()
+    if let heldOut, CharacterCorpus.Split(rawValue: heldOut.lowercased()) == nil || heldOut.lowercased() == "train" {
+      throw ValidationError("--held-out '\(heldOut)' is not test or validation")
+    }
     if let context, context < 1 { throw ValidationError("--context \(context) must be at least 1") }
     if let width, width < 1 { throw ValidationError("--width \(width) must be at least 1") }
     if let heads, heads < 1 || width.map({ $0 % heads != 0 }) ?? (64 % heads != 0) {
@@ -64,6 +70,11 @@ struct TextTrainingOptions: ParsableArguments {
     TextCorpusSource(
       corpus ?? "shakespeare", markovOrder: markovOrder ?? 1, markovSharpness: markovSharpness ?? 3,
       markovSeed: markovSeed ?? 0)
+  }
+
+  /// The split of the periodic and final evaluations.
+  var resolvedHeldOut: CharacterCorpus.Split {
+    heldOut.flatMap { CharacterCorpus.Split(rawValue: $0.lowercased()) } ?? .test
   }
 
   var resolvedWidth: Int { width ?? 64 }

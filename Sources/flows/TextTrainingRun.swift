@@ -47,20 +47,21 @@ struct TextTrainingRun<Model: TrainableModel> where Model.Dataset == CharacterWi
       model = try makeModel()
     }
     let corpus = try source.load()
+    let heldOut = options.resolvedHeldOut
     var trainer: Trainer<Model>
     if let model {
       let length = context(model)
       trainer = try Trainer(
         model: model, configuration: options.trainingConfiguration,
         trainingSet: CharacterWindows(symbols: corpus.training, length: length, stride: 1),
-        heldOutSet: CharacterWindows(symbols: corpus.test, length: length))
+        heldOutSet: CharacterWindows(symbols: corpus[heldOut], length: length))
     } else {
       let stored = try TrainingCheckpoint(contentsOf: checkpoint)
       let length = context(try Model(configurationJSON: stored.modelConfigurationJSON))
       let adjusted = options.trainingConfiguration
       trainer = try Trainer(
         resumingFrom: checkpoint, trainingSet: CharacterWindows(symbols: corpus.training, length: length, stride: 1),
-        heldOutSet: CharacterWindows(symbols: corpus.test, length: length)
+        heldOutSet: CharacterWindows(symbols: corpus[heldOut], length: length)
       ) { stored in
         stored.stop = adjusted.stop
         stored.evaluateEvery = adjusted.evaluateEvery
@@ -75,7 +76,7 @@ struct TextTrainingRun<Model: TrainableModel> where Model.Dataset == CharacterWi
     let entropyRate = source.markovSource.map(\.entropyRate)
     if !options.output.json {
       var line = "\(Model.modelName): \(describe(trainer.model)), \(trainer.model.parameterCount) parameters; "
-        + "\(source.specification): \(corpus.training.count) training, \(corpus.test.count) test characters"
+        + "\(source.specification): \(corpus.training.count) training, \(corpus[heldOut].count) \(heldOut.rawValue) characters"
       if let entropyRate { line += "; entropy rate " + String(format: "%.4f", entropyRate) + " bits/char" }
       print(line)
       fflush(stdout)
@@ -88,12 +89,19 @@ struct TextTrainingRun<Model: TrainableModel> where Model.Dataset == CharacterWi
         ("batch_size", .number(Double(trainer.configuration.batchSize))),
       ]
       if let entropyRate { extra.append(("entropy_rate_bpc", .number(entropyRate))) }
-      print(JSONValue.object(summary.jsonFields + extraFields(trainer.model) + extra + [("curve", .string(curve.path))]))
+      // With --held-out validation the figures are named for that split, so
+      // a tuning run's output cannot pass for a test result.
+      let fields = summary.jsonFields.map { field in
+        heldOut == .test || !field.key.hasPrefix("test_")
+          ? field : (key: "validation_" + field.key.dropFirst("test_".count), value: field.value)
+      }
+      extra.append(("held_out", .string(heldOut.rawValue)))
+      print(JSONValue.object(fields + extraFields(trainer.model) + extra + [("curve", .string(curve.path))]))
     } else {
       var text = "\(summary.steps) steps: train " + String(format: "%.4f", summary.trainMetric)
         + " bits/char (mean of the last \(min(summary.steps, TrainingState.recentWindow)) steps)"
       if let test = summary.testMetric, let count = summary.testCount {
-        text += ", test " + String(format: "%.4f", test) + " bits/char on \(count) windows"
+        text += ", \(heldOut.rawValue) " + String(format: "%.4f", test) + " bits/char on \(count) windows"
       }
       if let entropyRate { text += " (entropy rate " + String(format: "%.4f", entropyRate) + ")" }
       print(text)

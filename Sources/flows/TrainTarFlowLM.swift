@@ -27,8 +27,11 @@ struct TrainTarFlowLM: ParsableCommand {
   @Option(help: "affine, mix1 or mixd (default affine).")
   var transform: String?
 
-  @Option(help: "Gaussians per feature of the Mix-1 flows (default 4).")
+  @Option(help: "Gaussians per feature of the Mix-1 flows (default 27, the vocabulary, as the paper on text8).")
   var components: Int?
+
+  @Option(help: "Hidden units of Mix-1's within-token masked network, also the transformer's output width (default 128, as the paper).")
+  var mixtureHidden: Int?
 
   @Option(help: "Tokens per position and per generation step (default 1).")
   var patchSize: Int?
@@ -42,7 +45,8 @@ struct TrainTarFlowLM: ParsableCommand {
     }
     let fixed = [
       ("--latent-dim", latentDim != nil), ("--blocks", blocks != nil), ("--layers", layers != nil),
-      ("--transform", transform != nil), ("--components", components != nil), ("--patch-size", patchSize != nil),
+      ("--transform", transform != nil), ("--components", components != nil),
+      ("--mixture-hidden", mixtureHidden != nil), ("--patch-size", patchSize != nil),
       ("--frozen-blocks", frozenBlocks != nil),
     ].filter(\.1).map(\.0)
     try options.validate(fixedModelOptions: fixed)
@@ -54,8 +58,8 @@ struct TrainTarFlowLM: ParsableCommand {
       latentDimension: latentDim ?? 5, length: options.resolvedContext, blockCount: blocks ?? 2,
       layersPerBlock: layers ?? 2, width: options.resolvedWidth, headCount: options.resolvedHeads,
       transform: transform.flatMap { TarFlowLMTransform(rawValue: $0.lowercased()) } ?? .affine,
-      mixtureComponents: components ?? 4, patchSize: patchSize ?? 1, frozenBlockCount: frozenBlocks ?? 0,
-      seed: options.seed)
+      mixtureComponents: components ?? 27, mixtureHiddenSize: mixtureHidden ?? 128, patchSize: patchSize ?? 1,
+      frozenBlockCount: frozenBlocks ?? 0, seed: options.seed)
   }
 
   func run() throws {
@@ -75,6 +79,8 @@ struct TrainTarFlowLM: ParsableCommand {
           ("transform", .string(c.transform.rawValue)), ("latent_dim", .number(Double(c.latentDimension))),
           ("blocks", .number(Double(c.blockCount))), ("layers", .number(Double(c.layersPerBlock))),
           ("width", .number(Double(c.width))), ("patch_size", .number(Double(c.patchSize))),
+          ("components", .number(Double(c.mixtureComponents))),
+          ("mixture_hidden", .number(Double(c.mixtureHiddenSize))),
         ]
       }
     ).run()

@@ -28,8 +28,10 @@ final class AutoregressiveFlowTests: XCTestCase {
   }
 
   /// A new affine block is the identity: its head starts at zero. A new
-  /// Mix-1 block applies one fixed near-identity mixture map to every
-  /// feature, whatever the context: the spread initial components.
+  /// Mix-1 block applies one fixed mixture map to every feature, whatever
+  /// the context: equal weights, scale ½, means at the normal quantiles
+  /// Φ⁻¹(k/3 + 1/6) stretched to a unit variance (for 3 components ∓√(9/8)
+  /// and 0, since 2·(9/8)/3 + ¼ = 1); one component is the identity.
   func testNewBlocksStartAtTheIdentityOrAFixedMixtureMap() {
     func check<Scalar: TensorScalar>(_: Scalar.Type, tolerance: Scalar) {
       var generator = SeededGenerator(seed: 2)
@@ -41,14 +43,47 @@ final class AutoregressiveFlowTests: XCTestCase {
       let mixture: TransformerAutoregressiveFlow<Scalar> = makeFlow(
         .mixtureCDF(components: 3, hiddenSize: 8), patchSize: 2, order: .reversed)
       let (u, mixtureLogDeterminant) = mixture.forward(x)
-      let scale = Scalar(0.5 * Double.log(1 - 1.0 / 6))  // means −½, 0, ½: variance 1/6 + s² = 1
+      let mean = Scalar((9.0 / 8).squareRoot())
       let (expected, logDerivative) = mixtureCDFTransform(
-        x, logits: Tensor.zeros(shape: [3]), means: Tensor([-0.5, 0, 0.5]), logScales: Tensor(repeating: scale, shape: [3]))
+        x, logits: Tensor.zeros(shape: [3]), means: Tensor([-mean, 0, mean]),
+        logScales: Tensor(repeating: -Scalar.log(2), shape: [3]))
       assertClose(u, expected, absolute: tolerance, relative: tolerance)
       assertClose(mixtureLogDeterminant, logDerivative.sum(alongAxes: [1, 2]), absolute: tolerance * 10, relative: tolerance)
-      XCTAssertLessThan(abs(u - x).max().scalar, 0.04)
+
+      let single: TransformerAutoregressiveFlow<Scalar> = makeFlow(.mixtureCDF(components: 1, hiddenSize: 8))
+      let (identity, singleLogDeterminant) = single.forward(x)
+      assertClose(identity, x, absolute: tolerance * 10, relative: tolerance)
+      assertClose(singleLogDeterminant, Tensor.zeros(shape: [2]), absolute: tolerance * 10)
     }
     check(Float.self, tolerance: 1e-5)
+    check(Double.self, tolerance: 1e-12)
+  }
+
+  /// The initial Mix-1 means are the normal quantiles Φ⁻¹((k + ½)/K),
+  /// stretched to a unit variance with scale ½ (values from scipy.stats.norm.ppf),
+  /// the same for every feature.
+  func testInitialMixtureComponentsSpanTheDataRange() {
+    func check<Scalar: TensorScalar>(_: Scalar.Type, tolerance: Double) {
+      let components = 27
+      let flow: TransformerAutoregressiveFlow<Scalar> = makeFlow(
+        .mixtureCDF(components: components, hiddenSize: 8), patchSize: 2, channels: 1)
+      let bias = flow.maskedHead!.output.bias.scalars.map(Double.init)
+      XCTAssertEqual(bias.count, 2 * 3 * components)
+      XCTAssertEqual(Array(bias[0..<(3 * components)]), Array(bias[(3 * components)...]))
+      let logits = bias[0..<components]
+      let means = Array(bias[components..<(2 * components)])
+      let logScales = bias[(2 * components)..<(3 * components)]
+      XCTAssertEqual(Set(logits), [0])
+      for logScale in logScales { XCTAssertEqual(logScale, -Double.log(2), accuracy: tolerance) }
+      for (mean, expected) in zip(means, [-1.84886388, -1.41253835, -1.17469963]) {
+        XCTAssertEqual(mean, expected, accuracy: 1e-8 + tolerance)
+      }
+      XCTAssertEqual(means[13], 0, accuracy: tolerance)
+      for k in 0..<components { XCTAssertEqual(means[k], -means[components - 1 - k], accuracy: tolerance) }
+      let variance = means.reduce(0) { $0 + $1 * $1 } / Double(components) + 0.25
+      XCTAssertEqual(variance, 1, accuracy: tolerance * 10)
+    }
+    check(Float.self, tolerance: 1e-6)
     check(Double.self, tolerance: 1e-12)
   }
 

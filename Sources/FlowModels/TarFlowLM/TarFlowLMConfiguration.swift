@@ -26,9 +26,15 @@ public struct TarFlowLMConfiguration: Codable, Equatable, Sendable {
   public var width: Int
   public var headCount: Int
   public var transform: TarFlowLMTransform
-  /// Gaussians per feature of the Mix-1 blocks.
+  /// Gaussians per feature of the Mix-1 blocks. The default 4 keeps small
+  /// models small; `flows train tarflowlm` uses 27 (the vocabulary, as the
+  /// paper on text8), which the Markov corpus needs.
   public var mixtureComponents: Int
-  /// Hidden units of Mix-1's within-position masked network.
+  /// Hidden units of Mix-1's within-position masked network (also the
+  /// transformer's output width). Feature i's parameters pass through the
+  /// units of degree ≤ i only, about (i + 1)/features of them, so the first
+  /// feature of a 5-wide token gets 7 of the default 32; `flows train
+  /// tarflowlm` uses 128 (the paper's App. H).
   public var mixtureHiddenSize: Int
   /// P, tokens per position (and per generation step).
   public var patchSize: Int

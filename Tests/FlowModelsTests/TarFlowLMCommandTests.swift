@@ -1,0 +1,59 @@
+import Foundation
+import XCTest
+import _TestSupport
+
+/// `flows train tarflowlm`'s tuning options, run as a subprocess on the
+/// in-memory Markov corpus: the evaluation split and Mix-1's sizes.
+final class TarFlowLMCommandTests: XCTestCase {
+  private var directory: URL!
+
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("TarFlowLMCommandTests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws {
+    try? FileManager.default.removeItem(at: directory)
+  }
+
+  private func trainTiny(_ arguments: [String]) throws -> (status: Int32, json: [String: Any]?, errors: String) {
+    let tiny = [
+      "train", "tarflowlm", "--corpus", "markov", "--context", "8", "--width", "16", "--layers", "1",
+      "--blocks", "1", "--latent-dim", "2", "--batch-size", "4", "--warmup", "0", "--eval-count", "2",
+      "--final-eval-count", "3", "--steps", "2", "--json", "--checkpoint", "run/t.safetensors",
+    ]
+    let (status, output, errors) = try FlowsExecutable.run(tiny + arguments, in: directory)
+    let json = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+    return (status, json, errors)
+  }
+
+  /// With `--held-out validation` the figures are named for the split (no
+  /// `test_bpc` key), and Mix-1's components and hidden width are reported.
+  func testHeldOutValidationNamesItsFigures() throws {
+    let (status, json, errors) = try trainTiny(
+      ["--held-out", "validation", "--transform", "mix1", "--components", "3", "--mixture-hidden", "6"])
+    XCTAssertEqual(status, 0, errors)
+    let object = try XCTUnwrap(json)
+    XCTAssertEqual(object["held_out"] as? String, "validation")
+    XCTAssertEqual(object["validation_count"] as? Int, 3)
+    XCTAssertTrue((object["validation_bpc"] as? Double)?.isFinite == true, "\(object)")
+    XCTAssertNil(object["test_bpc"])
+    XCTAssertNil(object["test_count"])
+    XCTAssertEqual(object["components"] as? Int, 3)
+    XCTAssertEqual(object["mixture_hidden"] as? Int, 6)
+
+    let (testStatus, testJSON, testErrors) = try trainTiny(["--checkpoint", "run/u.safetensors"])
+    XCTAssertEqual(testStatus, 0, testErrors)
+    XCTAssertEqual(testJSON?["held_out"] as? String, "test")
+    XCTAssertEqual(testJSON?["test_count"] as? Int, 3)
+    XCTAssertNil(testJSON?["validation_bpc"])
+  }
+
+  func testUnknownHeldOutSplitIsAUsageError() throws {
+    for split in ["train", "dev"] {
+      let (status, _, errors) = try trainTiny(["--held-out", split])
+      XCTAssertEqual(status, 64, errors)
+      XCTAssertTrue(errors.contains("--held-out '\(split)' is not test or validation"), errors)
+    }
+  }
+}
