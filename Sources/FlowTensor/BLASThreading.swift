@@ -1,4 +1,5 @@
 import Foundation
+import _FlowKernels
 
 /// Who runs the threads of BLAS and LAPACK calls.
 ///
@@ -12,11 +13,16 @@ import Foundation
 /// ``Float/gemm(_:_:m:n:k:alpha:a:leadingDimensionA:b:leadingDimensionB:beta:c:leadingDimensionC:)``
 /// splits a medium product into blocks of rows or columns that
 /// ``Parallel/forEachRange(count:grain:_:)`` runs concurrently, each a
-/// single-threaded `gemm`. Large products (``largeProductWork``) and LAPACK
-/// factorisations of large matrices, whose parallelism lives inside the
-/// library, get OpenBLAS's threads back for the duration of the call
-/// (``withLibraryThreads(work:_:)``): there the spinning that follows is
-/// short next to the call itself.
+/// single-threaded `gemm`, large products included: on FlowTensor's
+/// worker pool that beat OpenBLAS's own threads (`flowbench gemm`, Float
+/// order 256: 240 against 122 GFLOP/s; 512: 239 against 254; 1024: 259
+/// against 262), and OpenBLAS's threads no longer share the cores with
+/// the pool's spinning workers (a rectangular-flow step at d = 50, exact
+/// estimator: 145 ms against 234). LAPACK factorisations of large matrices
+/// (``largeProductWork``), whose parallelism lives inside the library, get
+/// OpenBLAS's threads for the duration of the call
+/// (``withLibraryThreads(work:_:)``), with the pool's workers sent to
+/// sleep first.
 ///
 /// With another BLAS (the reference `libblas`), OpenBLAS's controls are
 /// absent and only the splitting applies.
@@ -48,11 +54,8 @@ enum BLASThreading {
   /// second thread costs about as much as 2^20 multiply-adds on one core.
   static let minimumParallelWork = 1 << 20
 
-  /// Multiply-adds from which a product, or a LAPACK call, runs on
-  /// OpenBLAS's own threads (an order-256 product and up). With this
-  /// setting `flowbench gemm --peers` measured Float products of order 256,
-  /// 512 and 1024 at 226.8, 240.6 and 245.6 GFLOP/s against numpy's 227.5,
-  /// 246.3 and 244.1.
+  /// Multiply-adds from which a LAPACK call runs on OpenBLAS's own threads
+  /// (a factorisation of order 256 and up).
   static let largeProductWork = 1 << 24
 
   /// Calls `body` on blocks of rows or of columns of an m×n product whose
@@ -69,10 +72,6 @@ enum BLASThreading {
       body(0..<m, 0..<n)
       return
     }
-    if m * n * k >= largeProductWork {
-      withLibraryThreads(work: m * n * k) { body(0..<m, 0..<n) }
-      return
-    }
     if n >= m {
       Parallel.forEachRange(count: n, grain: 32) { columns in body(0..<m, columns) }
     } else {
@@ -86,6 +85,11 @@ enum BLASThreading {
   static func withLibraryThreads<Result>(work: Int, _ body: () -> Result) -> Result {
     _ = configure
     guard let setThreads, libraryThreads > 1, work >= largeProductWork else { return body() }
+    // FlowTensor's idle workers spin for a while after each region; on
+    // the same cores as OpenBLAS's threads they slowed a rectangular-flow
+    // step that mixes large products with elementwise regions (d = 20,
+    // exact: 86 ms on two threads against 71 on one).
+    if !Parallel.isInsideRegion { flow_pool_park() }
     setThreads(Int32(libraryThreads))
     defer { setThreads(1) }
     return body()

@@ -49,6 +49,9 @@ static struct {
   // The futex word: bumped when a region is published.
   _Atomic uint32_t generation;
   _Atomic int sleepers;
+  // Set while another library's threads (OpenBLAS's, for a large
+  // product) need the cores: spinning workers go to sleep at once.
+  _Atomic int park;
 } pool = {.submit = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT};
 
 static int requested_workers = 0;
@@ -95,7 +98,9 @@ static void *worker_main(void *argument) {
     while ((current = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen) {
       cpu_relax();
       if (++spins % 64 != 0) continue;
-      if (now_nanoseconds() - spin_start < SPIN_NANOSECONDS) continue;
+      if (!atomic_load_explicit(&pool.park, memory_order_relaxed) && now_nanoseconds() - spin_start < SPIN_NANOSECONDS) {
+        continue;
+      }
       atomic_fetch_add(&pool.sleepers, 1);
       // Returns at once if the generation moved since it was read.
       syscall(SYS_futex, &pool.generation, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
@@ -136,6 +141,7 @@ void flow_pool_run(long chunks, int threads, flow_pool_task task, void *context)
     for (long chunk = 0; chunk < chunks; chunk++) task(context, chunk);
     return;
   }
+  atomic_store_explicit(&pool.park, 0, memory_order_relaxed);
   pool.task = task;
   pool.context = context;
   atomic_store_explicit(&pool.pending, chunks, memory_order_relaxed);
@@ -156,3 +162,5 @@ void flow_pool_run(long chunks, int threads, flow_pool_task task, void *context)
   }
   pthread_mutex_unlock(&pool.submit);
 }
+
+void flow_pool_park(void) { atomic_store_explicit(&pool.park, 1, memory_order_relaxed); }

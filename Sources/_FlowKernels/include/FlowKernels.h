@@ -43,6 +43,11 @@ typedef void (*flow_pool_task)(void *context, long chunk);
 /// region is in flight runs its chunks serially on its own thread.
 void flow_pool_run(long chunks, int threads, flow_pool_task task, void *context);
 
+/// Sends the pool's spinning workers to sleep now rather than after their
+/// spin, until the next region: for calls that run on another library's
+/// threads (OpenBLAS's), which would otherwise share the cores with them.
+void flow_pool_park(void);
+
 /// The nesting depth of FlowTensor's parallel regions on the calling
 /// thread (0 outside any), and entering and leaving one.
 int flow_parallel_depth(void);
