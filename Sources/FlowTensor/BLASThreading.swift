@@ -13,12 +13,13 @@ import _FlowKernels
 /// ``Float/gemm(_:_:m:n:k:alpha:a:leadingDimensionA:b:leadingDimensionB:beta:c:leadingDimensionC:)``
 /// splits a medium product into blocks of rows or columns that
 /// ``Parallel/forEachRange(count:grain:_:)`` runs concurrently, each a
-/// single-threaded `gemm`, large products included: on FlowTensor's
-/// worker pool that beat OpenBLAS's own threads (`flowbench gemm`, Float
-/// order 256: 240 against 122 GFLOP/s; 512: 239 against 254; 1024: 259
-/// against 262), and OpenBLAS's threads no longer share the cores with
-/// the pool's spinning workers (a rectangular-flow step at d = 50, exact
-/// estimator: 145 ms against 234). LAPACK factorisations of large matrices
+/// single-threaded `gemm`, large products included, so that OpenBLAS's
+/// threads no longer share the cores with the pool's spinning workers (a
+/// rectangular-flow step at d = 50, exact estimator: 145 ms against 234).
+/// `flowbench gemm` then measured Float order 1024 at 248–260 GFLOP/s, as
+/// numpy; orders 256 and 512 have measured anywhere from 64 to 248 GFLOP/s
+/// across runs (512 reaches 248 when `OPENBLAS_NUM_THREADS=1` keeps
+/// OpenBLAS from starting its own worker at load), not understood yet. LAPACK factorisations of large matrices
 /// (``largeProductWork``), whose parallelism lives inside the library, get
 /// OpenBLAS's threads for the duration of the call
 /// (``withLibraryThreads(work:_:)``), with the pool's workers sent to
