@@ -19,7 +19,9 @@ import _FlowKernels
 /// `flowbench gemm` then measured Float order 1024 at 248–260 GFLOP/s, as
 /// numpy; orders 256 and 512 have measured anywhere from 64 to 248 GFLOP/s
 /// across runs (512 reaches 248 when `OPENBLAS_NUM_THREADS=1` keeps
-/// OpenBLAS from starting its own worker at load), not understood yet. LAPACK factorisations of large matrices
+/// OpenBLAS from starting its own worker at load; 256 reaches 215 over 200
+/// repetitions instead of 15, so early calls on a worker thread are slow),
+/// not understood yet. LAPACK factorisations of large matrices
 /// (``largeProductWork``), whose parallelism lives inside the library, get
 /// OpenBLAS's threads for the duration of the call
 /// (``withLibraryThreads(work:_:)``), with the pool's workers sent to
