@@ -61,6 +61,8 @@ bench: deps peers-deps peers-torch
 	.build/release/flowbench cd --peers --python $(PEERS_VENV)/bin/python --measured-plans
 	.build/release/flowbench cdflow --peers --python $(PEERS_VENV)/bin/python
 	.build/release/flowbench tarflow --peers --python $(PEERS_VENV)/bin/python --cases training-step sample-cached
+	.build/release/flowbench tarflowlm --peers --python $(PEERS_VENV)/bin/python
+	.build/release/flowbench rectangular --peers --python $(PEERS_VENV)/bin/python
 
 clean:
 	rm -rf .build
