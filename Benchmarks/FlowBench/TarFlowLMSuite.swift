@@ -48,8 +48,8 @@ struct TarFlowLMSuite: ParsableCommand {
   @Option(help: "Windows per training batch.") var batch = 32
   @Option(help: "Latent width d per character.") var latentDim = 5
   @Option(help: "Tokens per position (and per generation step).") var patchSize = 1
-  @Option(help: "Gaussians per feature of the Mix-1 flows.") var components = 4
-  @Option(help: "Hidden units of Mix-1's masked within-position network.") var mixtureHidden = 32
+  @Option(help: "Gaussians per feature of the Mix-1 flows (the default of `flows train tarflowlm`).") var components = 27
+  @Option(help: "Hidden units of Mix-1's masked within-position network (the default of `flows train tarflowlm`).") var mixtureHidden = 128
   @Option(parsing: .upToNextOption, help: "Transforms, comma- or space-separated: affine, mix1, mixd.")
   var transforms = ["affine,mix1,mixd"]
   @Flag(help: "Leave out the charlm baseline.") var noBaseline = false
