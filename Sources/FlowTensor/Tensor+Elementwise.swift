@@ -79,6 +79,18 @@ extension Tensor {
     return result
   }
 
+  /// `output[j] = input[j·step]` for `j < count`; a fill when `step` is 0.
+  @inline(__always)
+  static func copyRow(
+    from input: UnsafePointer<Scalar>, step: Int, into output: UnsafeMutablePointer<Scalar>, count: Int
+  ) {
+    switch step {
+    case 1: output.update(from: input, count: count)
+    case 0: output.update(repeating: input[0], count: count)
+    default: for j in 0..<count { output[j] = input[j * step] }
+    }
+  }
+
   /// Copies scalars read through `strides` (one per axis of `shape`, 0 on
   /// broadcast axes) from `source` into a fresh contiguous tensor of `shape`.
   /// The engine of transposition and broadcasting.
@@ -90,16 +102,20 @@ extension Tensor {
     let layout = StridedLayout(shape: shape, strides: [strides])
     let inner = layout.innerCount
     let step = layout.strides[0][layout.shape.count - 1]
+    if layout.outerCount == 1 {
+      // One long row (a scalar broadcast to a whole tensor, as a sum's
+      // pullback makes): split the row itself across threads.
+      let input = source + layout.offset(ofRow: 0, operand: 0)
+      Parallel.forEachRange(count: inner, grain: Parallel.elementwiseGrain) { range in
+        copyRow(from: input + range.lowerBound * step, step: step, into: out + range.lowerBound, count: range.count)
+      }
+      return result
+    }
     let grain = max(1, Parallel.elementwiseGrain / max(inner, 1))
     Parallel.forEachRange(count: layout.outerCount, grain: grain) { rows in
       for row in rows {
-        let input = source + layout.offset(ofRow: row, operand: 0)
-        let output = out + row * inner
-        if step == 1 {
-          output.update(from: input, count: inner)
-        } else {
-          for j in 0..<inner { output[j] = input[j * step] }
-        }
+        copyRow(
+          from: source + layout.offset(ofRow: row, operand: 0), step: step, into: out + row * inner, count: inner)
       }
     }
     return result
