@@ -16,7 +16,7 @@ import _FlowKernels
 /// single-threaded `gemm`, large products included, so that OpenBLAS's
 /// threads no longer share the cores with the pool's spinning workers (a
 /// rectangular-flow step at d = 50, exact estimator: 145 ms against 234).
-/// `flowbench gemm` then measured Float order 1024 at 248–260 GFLOP/s, as
+/// `flowbench gemm` then measured Float order 1024 at 237–260 GFLOP/s, as
 /// numpy; orders 256 and 512 have measured anywhere from 64 to 248 GFLOP/s
 /// across runs (512 reaches 248 when `OPENBLAS_NUM_THREADS=1` keeps
 /// OpenBLAS from starting its own worker at load; 256 reaches 215 over 200

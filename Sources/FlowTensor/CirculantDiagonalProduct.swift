@@ -114,9 +114,10 @@ func circulantDiagonalTangent<Scalar: TensorScalar>(
 /// Rows travel in pairs packed as one complex signal, u = x₂ₚ + i·x₂ₚ₊₁:
 /// every factor of W is real (real diagonals; circulants of real kernels),
 /// so W·u = W·x₂ₚ + i·W·x₂ₚ₊₁, and one complex FFT of length n serves two
-/// rows. FFTW's complex transforms of the pairs run 1.5-3x faster here than
-/// its batched r2c/c2r on the same rows (measured on this project's machine
-/// with FFTW 3.3.10, [4096, n] Float, n from 8 to 1024), and the packing is
+/// rows. FFTW's complex transforms of the pairs, in the layout below, ran
+/// 2-3.7x faster than its batched r2c/c2r on the same rows (this project's
+/// machine, FFTW 3.3.10, [4096, n] Float, n from 16 to 1024; at n = 8 they
+/// tie), and the packing is
 /// fused with the diagonal scalings, which sweep the data anyway. A last
 /// unpaired row travels with a zero imaginary part. See ``PairLayout`` for
 /// how a pair is laid out.
@@ -125,7 +126,7 @@ enum CirculantDiagonalKernel {
   ///
   /// FFTW's split-format transforms (the n real parts, then the n imaginary
   /// parts) are the fastest measured for powers of two from 128 on (n =
-  /// 1024: 1.4-2.3x faster than interleaved), and 2-2.5x slower than
+  /// 1024: 1.4-2.3x faster than interleaved), and 1.9-2.5x slower than
   /// interleaved (real, imaginary) pairs for other lengths (n = 96, 100,
   /// 192, 384, 768) and for smaller powers of two; at n = 64 split wins by
   /// 15% with FFTW_MEASURE plans but loses 4x with FFTW_ESTIMATE ones, the

@@ -32,8 +32,7 @@
 // the serial code between two regions (at 0.2 ms, a [4096, 128] CD
 // forward pass, whose output's fresh pages take ~0.2 ms to fault in, ran
 // on one core in half of the calls), short enough not to hold a core for
-// long when the process goes quiet. GNU OpenMP, which PyTorch uses, spins
-// for a comparable time by default.
+// long when the process goes quiet.
 #define SPIN_NANOSECONDS 2000000
 
 static struct {
