@@ -93,11 +93,3 @@ public enum Parallel {
   @usableFromInline
   static func leaveRegion() { flow_parallel_leave() }
 }
-
-/// Carries a value into a `@Sendable` closure whose caller guarantees the
-/// accesses are disjoint (each chunk of ``Parallel`` writes its own range).
-@usableFromInline
-struct UncheckedSendable<Value>: @unchecked Sendable {
-  @usableFromInline let value: Value
-  @inlinable init(_ value: Value) { self.value = value }
-}
