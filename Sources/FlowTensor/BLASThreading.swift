@@ -51,6 +51,7 @@ enum BLASThreading {
   static let configure: Void = {
     _ = libraryThreads
     setThreads?(1)
+    flow_library_threads_shutdown()
   }()
 
   /// Multiply-adds below which a product stays on one thread: waking a
@@ -94,7 +95,12 @@ enum BLASThreading {
     // exact: 86 ms on two threads against 71 on one).
     if !Parallel.isInsideRegion { flow_pool_park() }
     setThreads(Int32(libraryThreads))
-    defer { setThreads(1) }
+    defer {
+      setThreads(1)
+      // Otherwise its workers spin on sched_yield for ~0.1 s after the
+      // call, on the pool's cores (`_FlowKernels/LibraryThreads.c`).
+      flow_library_threads_shutdown()
+    }
     return body()
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import _FlowKernels
 
 /// The product of rows with a circulant-diagonal matrix (CDFlow, Feng & Liao
 /// 2025, Eq. 10), fused: each row goes through every diagonal scaling,
@@ -553,11 +554,16 @@ enum CirculantDiagonalKernel {
     // tileRows is even, so a tile's packed size is tileRows·n scalars.
     let scratchCount = Swift.min(tileRows, pairCount(rows: rows) * 2) * n
     Parallel.forEachRange(count: tiles, grain: Swift.max(1, FFTDriver.grain / (tileRows * n))) { range in
-      let scratch = TensorStorage<Scalar>.make(uninitializedCount: 2 * scratchCount)
-      for tile in range {
-        body((tile * tileRows)..<Swift.min(rows, (tile + 1) * tileRows), scratch.base, scratch.base + scratchCount)
+      // The thread's own scratch, the same buffer at every call, so it
+      // stays in this core's cache (from the shared buffer pool, the two
+      // threads' scratch buffers changed hands between calls).
+      guard let raw = flow_thread_scratch(2 * scratchCount * MemoryLayout<Scalar>.stride) else {
+        fatalError("CirculantDiagonalKernel: no memory for \(2 * scratchCount) scalars of scratch")
       }
-      withExtendedLifetime(scratch) {}
+      let scratch = raw.assumingMemoryBound(to: Scalar.self)
+      for tile in range {
+        body((tile * tileRows)..<Swift.min(rows, (tile + 1) * tileRows), scratch, scratch + scratchCount)
+      }
     }
   }
 }

@@ -132,7 +132,8 @@ enum ReductionKernel {
   // MARK: Sums along contiguous rows
 
   /// The sum of `f(x[i])` for `i < count ≤ block`, with eight
-  /// accumulators so the loop vectorises.
+  /// accumulators: lane k adds up `f(x[8·i + k])`, and the lanes are
+  /// combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)).
   @inline(__always) @usableFromInline
   static func blockSum<Scalar: TensorScalar>(
     _ x: UnsafePointer<Scalar>, count: Int, _ f: (Scalar) -> Scalar
@@ -141,6 +142,22 @@ enum ReductionKernel {
       var sum: Scalar = 0
       for index in 0..<count { sum += f(x[index]) }
       return sum
+    }
+    // The accumulators as one SIMD8 value: written as eight scalar
+    // variables, the optimiser assembled them lane by lane and spilled them
+    // to the stack (a full `sum()` of [4096, 256] Float took ~0.3 ms of a
+    // 3.3 ms CD training step). Same lanes, same order, same result.
+    if Scalar.self == Float.self {
+      let sum = laneBlockSum(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), count: count) {
+        unsafeBitCast(f(unsafeBitCast($0, to: Scalar.self)), to: Float.self)
+      }
+      return unsafeBitCast(sum, to: Scalar.self)
+    }
+    if Scalar.self == Double.self {
+      let sum = laneBlockSum(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), count: count) {
+        unsafeBitCast(f(unsafeBitCast($0, to: Scalar.self)), to: Double.self)
+      }
+      return unsafeBitCast(sum, to: Scalar.self)
     }
     var r0 = f(x[0]), r1 = f(x[1]), r2 = f(x[2]), r3 = f(x[3])
     var r4 = f(x[4]), r5 = f(x[5]), r6 = f(x[6]), r7 = f(x[7])
@@ -151,6 +168,29 @@ enum ReductionKernel {
       index += 8
     }
     var sum = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while index < count {
+      sum += f(x[index])
+      index += 1
+    }
+    return sum
+  }
+
+  /// ``blockSum(_:count:_:)`` for a SIMD scalar type; `count ≥ 8`.
+  @inline(__always) @usableFromInline
+  static func laneBlockSum<Lane: BinaryFloatingPoint & SIMDScalar>(
+    _ x: UnsafePointer<Lane>, count: Int, _ f: (Lane) -> Lane
+  ) -> Lane {
+    @inline(__always) func lanes(_ p: UnsafePointer<Lane>) -> SIMD8<Lane> {
+      SIMD8(f(p[0]), f(p[1]), f(p[2]), f(p[3]), f(p[4]), f(p[5]), f(p[6]), f(p[7]))
+    }
+    var accumulator = lanes(x)
+    var index = 8
+    while index + 8 <= count {
+      accumulator += lanes(x + index)
+      index += 8
+    }
+    var sum = ((accumulator[0] + accumulator[1]) + (accumulator[2] + accumulator[3]))
+      + ((accumulator[4] + accumulator[5]) + (accumulator[6] + accumulator[7]))
     while index < count {
       sum += f(x[index])
       index += 1
@@ -206,24 +246,25 @@ enum ReductionKernel {
     }
   }
 
-  /// ``pairwiseSum(_:count:_:)`` of one long row, its ``chunk``s summed on
-  /// all cores; the same value as the sequential sum.
+  /// ``pairwiseSum(_:count:_:)`` of `term(x[i], output)` over one long row,
+  /// its ``chunk``s summed on all cores; the same value as the sequential
+  /// sum.
   @inline(__always) @usableFromInline
-  static func parallelPairwiseSum<Scalar: TensorScalar>(
-    _ x: UnsafePointer<Scalar>, count: Int, _ f: (Scalar) -> Scalar
-  ) -> Scalar {
+  static func parallelPairwiseSum<Term: ReductionTerm>(
+    _ x: UnsafePointer<Term.Scalar>, count: Int, term: Term, output: Int
+  ) -> Term.Scalar {
     let chunks = (count + chunk - 1) / chunk
-    var partials = [Scalar](repeating: 0, count: chunks)
+    var partials = [Term.Scalar](repeating: 0, count: chunks)
     partials.withUnsafeMutableBufferPointer { buffer in
       let partial = buffer.baseAddress!
       Parallel.forEachRange(count: chunks, grain: 1) { range in
         for index in range {
           let start = index * chunk
-          partial[index] = pairwiseSum(x + start, count: Swift.min(chunk, count - start), f)
+          partial[index] = pairwiseSum(x + start, count: Swift.min(chunk, count - start)) { term($0, output) }
         }
       }
     }
-    return withUnsafeTemporaryAllocation(of: Scalar.self, capacity: Int.bitWidth) { buffer in
+    return withUnsafeTemporaryAllocation(of: Term.Scalar.self, capacity: Int.bitWidth) { buffer in
       let stack = buffer.baseAddress!
       var depth = 0
       for index in 0..<chunks { push(partials[index], leaf: index + 1, onto: stack, depth: &depth) }
@@ -311,24 +352,24 @@ enum ReductionKernel {
     }
   }
 
-  /// Output `k` becomes `Σ_r f(x_r, k)` over the scalars it reduces; sums are
-  /// pairwise and split across cores. `reduced ≥ 1`.
+  /// Output `k` becomes `Σ_r term(x_r, k)` over the scalars it reduces; sums
+  /// are pairwise and split across cores. `reduced ≥ 1`.
   @inline(__always) @usableFromInline
-  static func sum<Scalar: TensorScalar>(
-    _ source: UnsafePointer<Scalar>, layout: ReductionLayout,
-    into out: UnsafeMutablePointer<Scalar>, _ f: (Scalar, Int) -> Scalar
+  static func sum<Term: ReductionTerm>(
+    _ source: UnsafePointer<Term.Scalar>, layout: ReductionLayout,
+    into out: UnsafeMutablePointer<Term.Scalar>, term: Term
   ) {
     let (outer, reduced, inner) = (layout.outer, layout.reduced, layout.inner)
     if inner == 1 {
       if outer < Parallel.threadCount && reduced >= 2 * chunk {
         for row in 0..<outer {
-          out[row] = parallelPairwiseSum(source + row * reduced, count: reduced) { f($0, row) }
+          out[row] = parallelPairwiseSum(source + row * reduced, count: reduced, term: term, output: row)
         }
         return
       }
       Parallel.forEachRange(count: outer, grain: Swift.max(1, Parallel.elementwiseGrain / reduced)) { rows in
         for row in rows {
-          out[row] = pairwiseSum(source + row * reduced, count: reduced) { f($0, row) }
+          out[row] = pairwiseSum(source + row * reduced, count: reduced) { term($0, row) }
         }
       }
       return
@@ -336,7 +377,7 @@ enum ReductionKernel {
     Parallel.forEachRange(count: outer * inner, grain: Swift.max(1, Parallel.elementwiseGrain / reduced)) { range in
       forEachTile(of: range, layout: layout) { offset, first, columns in
         columnSum(source + offset, rows: reduced, stride: inner, columns: columns, into: out + first) {
-          f($0, first + $1)
+          term($0, first + $1)
         }
       }
     }
@@ -486,4 +527,46 @@ func isGreaterPropagatingNaN<Scalar: FloatingPoint>(_ candidate: Scalar, _ curre
 @inline(__always) @usableFromInline
 func isLessPropagatingNaN<Scalar: FloatingPoint>(_ candidate: Scalar, _ current: Scalar) -> Bool {
   candidate < current || (candidate.isNaN && !current.isNaN)
+}
+
+/// What a sum adds up: `term(x, k)` for each scalar x that output k
+/// reduces. A type rather than a closure: a closure argument captured by
+/// the parallel regions' closures was called indirectly once per scalar
+/// (a full `sum()` of [4096, 256] Float ran at about one scalar per
+/// nanosecond, ~0.3 ms of a 3.3 ms CD training step), whereas a term's
+/// type is known in each specialised copy, so its call inlines and the
+/// block sums vectorise.
+@usableFromInline
+protocol ReductionTerm {
+  associatedtype Scalar: TensorScalar
+  func callAsFunction(_ value: Scalar, _ output: Int) -> Scalar
+}
+
+/// The scalar itself: a plain sum.
+@usableFromInline
+struct PlainTerm<Scalar: TensorScalar>: ReductionTerm {
+  @usableFromInline init() {}
+  @usableFromInline @inline(__always)
+  func callAsFunction(_ value: Scalar, _ output: Int) -> Scalar { value }
+}
+
+/// (x − mean[k])²: the sum of squared deviations behind a variance.
+@usableFromInline
+struct SquaredDeviationTerm<Scalar: TensorScalar>: ReductionTerm {
+  @usableFromInline let mean: UnsafePointer<Scalar>
+  @usableFromInline init(mean: UnsafePointer<Scalar>) { self.mean = mean }
+  @usableFromInline @inline(__always)
+  func callAsFunction(_ value: Scalar, _ output: Int) -> Scalar {
+    let deviation = value - mean[output]
+    return deviation * deviation
+  }
+}
+
+/// exp(x − shift[k]): the shifted exponentials behind a log-sum-exp.
+@usableFromInline
+struct ShiftedExponentialTerm<Scalar: TensorScalar>: ReductionTerm {
+  @usableFromInline let shift: UnsafePointer<Scalar>
+  @usableFromInline init(shift: UnsafePointer<Scalar>) { self.shift = shift }
+  @usableFromInline @inline(__always)
+  func callAsFunction(_ value: Scalar, _ output: Int) -> Scalar { Scalar.exp(value - shift[output]) }
 }

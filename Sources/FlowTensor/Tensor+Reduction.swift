@@ -78,7 +78,7 @@ extension Tensor {
       return
     }
     withReductionSource(reducing: plan.axes) { source, layout in
-      ReductionKernel.sum(source, layout: layout, into: out) { value, _ in value }
+      ReductionKernel.sum(source, layout: layout, into: out, term: PlainTerm())
     }
   }
 
@@ -187,12 +187,9 @@ extension Tensor {
     let means = Tensor(uninitializedShape: [result.scalarCount])
     let mean = means.storage.base
     withReductionSource(reducing: plan.axes) { source, layout in
-      ReductionKernel.sum(source, layout: layout, into: mean) { value, _ in value }
+      ReductionKernel.sum(source, layout: layout, into: mean, term: PlainTerm())
       for index in 0..<result.scalarCount { mean[index] /= count }
-      ReductionKernel.sum(source, layout: layout, into: out) { value, index in
-        let deviation = value - mean[index]
-        return deviation * deviation
-      }
+      ReductionKernel.sum(source, layout: layout, into: out, term: SquaredDeviationTerm(mean: mean))
     }
     withExtendedLifetime(means) {}
     for index in 0..<result.scalarCount { out[index] /= divisor }
@@ -338,9 +335,7 @@ extension Tensor {
       for index in 0..<result.scalarCount where maximum[index].isFinite { out[index] = maximum[index] }
       let shift = UnsafePointer(out)
       // The sum goes into `maximum`, whose values `shift` now holds.
-      ReductionKernel.sum(source, layout: layout, into: maximum) { value, index in
-        Scalar.exp(value - shift[index])
-      }
+      ReductionKernel.sum(source, layout: layout, into: maximum, term: ShiftedExponentialTerm(shift: shift))
     }
     for index in 0..<result.scalarCount {
       // `out` holds the shift, `maximum` the sum. A finite maximum makes

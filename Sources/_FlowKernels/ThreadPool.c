@@ -20,6 +20,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,6 +114,9 @@ static void *worker_main(void *argument) {
 }
 
 static void start_workers(void) {
+  // OpenBLAS's workers, started when it loaded, would spin on these cores
+  // for ~0.1 s (LibraryThreads.c).
+  flow_library_threads_shutdown();
   int count = requested_workers;
   if (count > MAX_WORKERS) count = MAX_WORKERS;
   for (int index = 0; index < count; index++) {
@@ -163,3 +167,17 @@ void flow_pool_run(long chunks, int threads, flow_pool_task task, void *context)
 }
 
 void flow_pool_park(void) { atomic_store_explicit(&pool.park, 1, memory_order_relaxed); }
+
+// One scratch buffer per thread, kept between calls (see FlowKernels.h).
+void *flow_thread_scratch(size_t bytes) {
+  static __thread void *buffer = NULL;
+  static __thread size_t capacity = 0;
+  if (bytes > capacity) {
+    free(buffer);
+    buffer = NULL;
+    capacity = 0;
+    if (posix_memalign(&buffer, 64, bytes) != 0) return NULL;
+    capacity = bytes;
+  }
+  return buffer;
+}

@@ -48,6 +48,18 @@ void flow_pool_run(long chunks, int threads, flow_pool_task task, void *context)
 /// threads (OpenBLAS's), which would otherwise share the cores with them.
 void flow_pool_park(void);
 
+/// Stops OpenBLAS's idle worker threads, if OpenBLAS is the BLAS in use,
+/// so that they do not spin on the pool's cores; OpenBLAS restarts them on
+/// its next multithreaded call. Call it when no other thread is inside BLAS.
+void flow_library_threads_shutdown(void);
+
+/// A 64-byte-aligned scratch buffer of at least `bytes` that belongs to
+/// the calling thread and is kept for its next call (its contents are not),
+/// so that a kernel's scratch stays in that core's cache instead of
+/// passing between threads through a shared free list. NULL when out of
+/// memory. Valid until the thread's next call with a larger size.
+void *flow_thread_scratch(size_t bytes);
+
 /// The nesting depth of FlowTensor's parallel regions on the calling
 /// thread (0 outside any), and entering and leaving one.
 int flow_parallel_depth(void);
