@@ -53,8 +53,21 @@ func matrixProductTangent<Scalar: TensorScalar>(
   }
   var terms: [Tensor<Scalar>] = []
   if let da {
-    terms.append(
-      matmul(promote(da, primal: a, matrix: matrixA), matrixB, transposingA: transposingA, transposingB: transposingB))
+    let promoted = promote(da, primal: a, matrix: matrixA)
+    if matrixB.rank == 2 && !transposingA && promoted.rank > 2 {
+      // Every row of every direction meets the same matrix B (a dense
+      // layer's tangents `[directions, batch, in]` × W): fold them into one
+      // `[rows, k]` operand. The value is the same single gemm, but the
+      // recorded product is then rank 2 × rank 2, so that its pullback
+      // forms B's cotangent as ONE gemm over all rows, as PyTorch's vmap'd
+      // jvp does, instead of one gemm per direction and a sum over them.
+      let leading = Array(promoted.shape.dropLast())
+      let rows = promoted.reshaped(to: [leading.reduce(1, *), promoted.shape[promoted.rank - 1]])
+      let product = matmul(rows, matrixB, transposingB: transposingB)
+      terms.append(product.reshaped(to: leading + [product.shape[1]]))
+    } else {
+      terms.append(matmul(promoted, matrixB, transposingA: transposingA, transposingB: transposingB))
+    }
   }
   if let db {
     terms.append(
