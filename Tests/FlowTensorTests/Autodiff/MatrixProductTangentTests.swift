@@ -29,6 +29,10 @@ final class MatrixProductTangentTests: XCTestCase {
     ProductCase(name: "vector A", aShape: [4], bShape: [4, 5], directions: [3]),
     ProductCase(name: "transposed A (not folded)", aShape: [4, 3], bShape: [4, 5], transposingA: true, directions: [2]),
     ProductCase(name: "batched B (not folded)", aShape: [3, 4], bShape: [2, 4, 5], directions: [2]),
+    ProductCase(name: "vector B", aShape: [2, 3, 4], bShape: [4], directions: [2]),
+    // NumPy's rule: transposing a vector changes nothing, in the value and in the derivatives.
+    ProductCase(name: "vector A, transposed", aShape: [4], bShape: [4, 5], transposingA: true, directions: [3]),
+    ProductCase(name: "vector B, transposed", aShape: [3, 4], bShape: [4], transposingB: true, directions: [2]),
     ProductCase(name: "size-1 rows", aShape: [1, 4], bShape: [4, 1], directions: [2]),
     ProductCase(name: "no rows", aShape: [0, 4], bShape: [4, 5], directions: [2]),
     ProductCase(name: "empty inner dimension", aShape: [3, 0], bShape: [0, 5], directions: [2]),
