@@ -45,6 +45,9 @@ func matrixProductTangent<Scalar: TensorScalar>(
 ) -> Tensor<Scalar> {
   let matrixA = a.rank == 1 ? a.reshaped(to: [1, a.shape[0]]) : a
   let matrixB = b.rank == 1 ? b.reshaped(to: [b.shape[0], 1]) : b
+  // The value ignores transposition of a vector, so the promoted matrices are used as they are.
+  let transposeA = transposingA && a.rank > 1
+  let transposeB = transposingB && b.rank > 1
   let primalRank = Swift.max(matrixA.rank, matrixB.rank)
   func promote(_ tangent: Tensor<Scalar>, primal: Tensor<Scalar>, matrix: Tensor<Scalar>) -> Tensor<Scalar> {
     let batch = Array(tangent.shape[..<(tangent.rank - primal.rank)])
@@ -53,12 +56,25 @@ func matrixProductTangent<Scalar: TensorScalar>(
   }
   var terms: [Tensor<Scalar>] = []
   if let da {
-    terms.append(
-      matmul(promote(da, primal: a, matrix: matrixA), matrixB, transposingA: transposingA, transposingB: transposingB))
+    let promoted = promote(da, primal: a, matrix: matrixA)
+    if matrixB.rank == 2 && !transposeA && promoted.rank > 2 {
+      // Every row of every direction meets the same matrix B (a dense
+      // layer's tangents `[directions, batch, in]` × W): fold them into one
+      // `[rows, k]` operand. The value is the same single gemm, but the
+      // recorded product is then rank 2 × rank 2, so that its pullback
+      // forms B's cotangent as ONE gemm over all rows, as PyTorch's vmap'd
+      // jvp does, instead of one gemm per direction and a sum over them.
+      let leading = Array(promoted.shape.dropLast())
+      let rows = promoted.reshaped(to: [leading.reduce(1, *), promoted.shape[promoted.rank - 1]])
+      let product = matmul(rows, matrixB, transposingB: transposeB)
+      terms.append(product.reshaped(to: leading + [product.shape[1]]))
+    } else {
+      terms.append(matmul(promoted, matrixB, transposingA: transposeA, transposingB: transposeB))
+    }
   }
   if let db {
     terms.append(
-      matmul(matrixA, promote(db, primal: b, matrix: matrixB), transposingA: transposingA, transposingB: transposingB))
+      matmul(matrixA, promote(db, primal: b, matrix: matrixB), transposingA: transposeA, transposingB: transposeB))
   }
   var total = terms.count == 2 ? terms[0] + terms[1] : terms[0]
   // Drop the promoted vector axes again: the result's trailing [m, n].

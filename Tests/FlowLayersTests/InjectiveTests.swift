@@ -51,6 +51,82 @@ final class InjectiveTests: XCTestCase {
     XCTAssertEqual(a.indices.sorted(), Array(0..<7))
   }
 
+  /// embed's single op gives the scalars of padding then permuting, for a
+  /// batch and for tangents with two leading batch axes (the map is linear,
+  /// so each direction's tangent is its embedding).
+  func testZeroPaddingEmbedIsPaddingThenPermutingAndCarriesBatchedTangents() {
+    check(Float.self)
+    check(Double.self)
+
+    func check<Scalar: TensorScalar>(_: Scalar.Type) {
+      var generator = SeededGenerator(seed: 21)
+      for (latent, ambient) in [(3, 7), (1, 2), (4, 4), (0, 3)] {
+        let padding = ZeroPadding<Scalar>(latentSize: latent, ambientSize: ambient, using: &generator)
+        for batch in [5, 1, 0] {
+          let z = Tensor<Scalar>.randomNormal(shape: [batch, latent], using: &generator)
+          let reference = z.padded(with: [(0, 0), (0, ambient - latent)]).gathering(atIndices: padding.indices, alongAxis: 1)
+          assertIdentical(padding.embed(z), reference, "d = \(latent), D = \(ambient), batch \(batch)")
+          let v = Tensor<Scalar>.randomNormal(shape: [2, 3, batch, latent], using: &generator)
+          let (value, tangent) = jvp(of: { padding.embed($0) }, at: z, along: v)
+          assertIdentical(value, reference)
+          XCTAssertEqual(tangent.shape, [2, 3, batch, ambient])
+          let flat = v.reshaped(to: [6, batch, latent])
+          for direction in 0..<6 {
+            let single = flat.sliced(alongAxis: 0, from: direction, to: direction + 1).reshaped(to: [batch, latent])
+            assertIdentical(
+              tangent.reshaped(to: [6, batch, ambient]).sliced(alongAxis: 0, from: direction, to: direction + 1)
+                .reshaped(to: [batch, ambient]),
+              padding.embed(single), "direction \(direction)")
+          }
+        }
+      }
+    }
+  }
+
+  /// embed's reverse and forward rules against central differences, and the
+  /// reverse rule of its tangent (reverse-over-forward: the tangent of
+  /// embed(exp(z)) depends on z).
+  func testZeroPaddingEmbedDerivativesMatchCentralDifferences() {
+    var generator = SeededGenerator(seed: 22)
+    let padding = ZeroPadding<Double>(latentSize: 3, ambientSize: 6, using: &generator)
+    let z = Tensor<Double>.randomNormal(shape: [4, 3], using: &generator)
+    let reverse = checkVJP(of: { padding.embed($0[0]) }, at: [z])
+    XCTAssertTrue(reverse.passed, "\(reverse)")
+    let forward = checkJVP(of: { padding.embed($0[0]) }, at: [z])
+    XCTAssertTrue(forward.passed, "\(forward)")
+    let v = Tensor<Double>.randomNormal(shape: [2, 4, 3], using: &generator)
+    let w = Tensor<Double>.randomNormal(shape: [2, 4, 6], using: &generator)
+    let overForward = checkVJP(
+      of: { point in
+        let (_, tangent) = jvp(of: { padding.embed(exp($0)) }, at: point[0], along: v)
+        return (tangent * w).sum()
+      }, at: [z])
+    XCTAssertTrue(overForward.passed, "\(overForward)")
+  }
+
+  /// The transposed Jacobian is the Jacobian with its last two axes
+  /// swapped, scalar for scalar, and gives the same JᵀJ up to rounding.
+  func testTransposedJacobianIsTheJacobianTransposed() {
+    check(Float.self, tolerance: 1e-5)
+    check(Double.self, tolerance: 1e-13)
+
+    func check<Scalar: TensorScalar>(_: Scalar.Type, tolerance: Scalar) {
+      for (latent, ambient) in [(1, 2), (2, 5), (4, 4)] {
+        let g = randomComposition(Scalar.self, latentSize: latent, ambientSize: ambient, seed: UInt64(latent + 3 * ambient))
+        var generator = SeededGenerator(seed: 23)
+        let z = Tensor<Scalar>.randomNormal(shape: [3, latent], using: &generator)
+        let (output, jacobian) = g.jacobian(at: z)
+        let (transposedOutput, transposed) = g.transposedJacobian(at: z)
+        assertIdentical(transposedOutput, output)
+        XCTAssertEqual(transposed.shape, [3, latent, ambient])
+        assertIdentical(transposed, jacobian.transposed(permutation: [0, 2, 1]))
+        assertClose(
+          matmul(transposed, transposed, transposingB: true), matmul(jacobian, jacobian, transposingA: true),
+          absolute: tolerance, relative: tolerance)
+      }
+    }
+  }
+
   /// g = f⁻¹ ∘ pad with f a RealNVP whose parameters are all random:
   /// g†(g(z)) = z, and the batched-JVP Jacobian equals central differences.
   func testCompositionIsLeftInvertedAndItsJacobianMatchesCentralDifferences() {

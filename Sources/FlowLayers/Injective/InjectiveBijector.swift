@@ -67,16 +67,38 @@ extension InjectiveBijector {
   ///   (`jacobian[b, i, j]` = ∂x_i/∂z_j of sample b).
   /// - Complexity: about d + 1 passes of ``embed(_:)`` in one.
   public func jacobian(at z: Tensor<Scalar>) -> (output: Tensor<Scalar>, jacobian: Tensor<Scalar>) {
+    let (output, tangent) = jacobianColumns(at: z, operation: "InjectiveBijector.jacobian(at:)")
+    // tangent: [d, batch, D] → [batch, D, d].
+    return (output, tangent.transposed(permutation: [1, 2, 0]))
+  }
+
+  /// g(z) and the transposed Jacobian Jᵀ, from the same single forward-mode
+  /// pass as ``jacobian(at:)``, both differentiable in reverse mode.
+  ///
+  /// The layout for JᵀJ: `matmul(t, t, transposingB: true)` is JᵀJ, `[batch, d, d]`.
+  /// Reaching it from the pass's `[d, batch, D]` tangent moves whole rows of
+  /// D scalars, where ``jacobian(at:)``'s layout moves single scalars at a
+  /// stride of batch·D, in the value and again in the pullback.
+  /// - Parameters:
+  ///   - z: `[batch, latentSize]`.
+  /// - Returns: the output `[batch, ambientSize]` and Jᵀ, `[batch, latentSize, ambientSize]`
+  ///   (`transposedJacobian[b, j, i]` = ∂x_i/∂z_j of sample b).
+  /// - Complexity: about d + 1 passes of ``embed(_:)`` in one.
+  public func transposedJacobian(at z: Tensor<Scalar>) -> (output: Tensor<Scalar>, transposedJacobian: Tensor<Scalar>) {
+    let (output, tangent) = jacobianColumns(at: z, operation: "InjectiveBijector.transposedJacobian(at:)")
+    // tangent: [d, batch, D] → [batch, d, D].
+    return (output, tangent.transposed(permutation: [1, 0, 2]))
+  }
+
+  /// g(z) and J·e_j for the d one-hot directions e_j, `[d, batch, ambientSize]`.
+  private func jacobianColumns(at z: Tensor<Scalar>, operation: String) -> (Tensor<Scalar>, Tensor<Scalar>) {
     precondition(
-      z.rank == 2 && z.shape[1] == latentSize,
-      "InjectiveBijector.jacobian(at:): input \(z.shape) is not [batch, \(latentSize)]")
+      z.rank == 2 && z.shape[1] == latentSize, "\(operation): input \(z.shape) is not [batch, \(latentSize)]")
     let batch = z.shape[0]
     let d = latentSize
     // directions[j, b, :] = e_j for every sample b.
     let oneHot = Tensor<Scalar>.identity(size: d).reshaped(to: [d, 1, d]).broadcast(to: [d, batch, d])
-    let (output, tangent) = jvp(of: { self.embed($0) }, at: z, along: oneHot)
-    // tangent: [d, batch, D] → [batch, D, d].
-    return (output, tangent.transposed(permutation: [1, 2, 0]))
+    return jvp(of: { self.embed($0) }, at: z, along: oneHot)
   }
 
   /// The reconstruction g(g†(x)) of data points: their nearest image on the

@@ -76,8 +76,8 @@ where Injection.Scalar == PriorBase.Scalar, PriorBase.Scalar == PriorTransform.S
       reconstruction = injection.embed(z)
       logGram = closedForm
     } else {
-      let (output, jacobian) = injection.jacobian(at: z)
-      let gram = matmul(jacobian, jacobian, transposingA: true)
+      let (output, transposedJacobian) = injection.transposedJacobian(at: z)
+      let gram = matmul(transposedJacobian, transposedJacobian, transposingB: true)
       let result = try GramLogDeterminant.cholesky(gram)
       reconstruction = output
       logGram = result.logDeterminant
