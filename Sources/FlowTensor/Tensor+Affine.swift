@@ -4,9 +4,9 @@
 /// reads and writes the whole result again and allocates a second one.
 ///
 /// Differentiable: x̄ = G·Wᵀ and W̄ = xᵀ·G are one `gemm` each, and the
-/// bias cotangent, the column sums of G, is the product 1ᵀ·G (a `gemm`
-/// with one row), where the generic broadcast reduction of `[rows, out]`
-/// took ~5% of a TarFlow training step (perf, issue 8).
+/// bias cotangent, the column sums of G, one pass over G (`ColumnSums`),
+/// where the generic broadcast reduction of `[rows, out]` took ~5% of a
+/// TarFlow training step (perf, issue 8).
 /// - Parameters:
 ///   - x: `[rows, inputSize]`.
 ///   - weight: `[inputSize, outputSize]`.
@@ -32,7 +32,7 @@ public func affine<Scalar: TensorScalar>(
       [
         needX ? matrixProductValue(cotangent, weightValue, transposingA: false, transposingB: true) : nil,
         needWeight ? matrixProductValue(xValue, cotangent, transposingA: true, transposingB: false) : nil,
-        needBias ? columnSums(cotangent) : nil,
+        needBias ? ColumnSums.of(cotangent) : nil,
       ]
     },
     tangent: { inputs, output, tangents in
@@ -70,11 +70,4 @@ func affineValue<Scalar: TensorScalar>(
       b: weight.storage.base, leadingDimensionB: columns, beta: 1, c: destination, leadingDimensionC: columns)
   }
   return result
-}
-
-/// The sums of the columns of `g` (`[rows, columns]` → `[columns]`) as the
-/// product 1ᵀ·g, one pass at `gemm` speed.
-private func columnSums<Scalar: TensorScalar>(_ g: Tensor<Scalar>) -> Tensor<Scalar> {
-  let ones = Tensor<Scalar>.ones(shape: [1, g.shape[0]])
-  return matrixProductValue(ones, g, transposingA: false, transposingB: false).reshaped(to: [g.shape[1]])
 }

@@ -9,7 +9,7 @@ extension Dense {
   /// where a batched `[batch, length, inputSize]` operand would give one
   /// `gemm` per batch element and a `[batch, inputSize, outputSize]`
   /// temporary to sum. The bias gradient, the column sums of the output
-  /// cotangent, is one more product `1ᵀ·G` (a `gemm` with one row), and
+  /// cotangent, is one pass over the output cotangent, and
   /// the bias is added inside the forward `gemm`
   /// (``FlowTensor/affine(_:weight:bias:)``).
   /// - Complexity: O(rows·inputSize·outputSize), one `gemm` forward, three back.
