@@ -43,8 +43,7 @@ func selfAttentionPullback<Scalar: TensorScalar>(
             for row in start..<end {
               let (y, line) = (matrix + row * length, scores + (row - start) * length)
               let visible = row + 1
-              var dot: Scalar = 0
-              for key in 0..<visible { dot += line[key] * y[key] }
+              let dot = Scalar.dot(count: visible, x: UnsafePointer(line), strideX: 1, y: y, strideY: 1)
               for key in 0..<visible { line[key] = y[key] * (line[key] - dot) }
               for key in visible..<end { line[key] = 0 }
             }
