@@ -8,7 +8,9 @@ import _FlowKernels
 /// lanes). For `exp` over 16M Floats that is the difference between 6 GB/s
 /// and numpy's 14 GB/s (`flowbench elementwise`). For GELU the C kernel
 /// works in double precision, four lanes at a time, instead of calling the
-/// C library's scalar `erfc` and `exp` per element (`flowbench autodiff`).
+/// C library's scalar `erfc` and `exp` per element (`flowbench autodiff`),
+/// and for |x| ≤ 3 through odd polynomial series in x²/2 for Φ and for the
+/// slope, without exponential or division (`NormalCDF.c`).
 enum ElementwiseKernels {
   /// Writes eˣ of `count` scalars from `source` to `destination`.
   static func exp<Scalar: TensorScalar>(

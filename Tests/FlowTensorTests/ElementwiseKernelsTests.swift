@@ -132,6 +132,19 @@ final class GeluKernelTests: XCTestCase {
       XCTAssertEqual(gelu(Tensor<Float>([.infinity, 100, -100])).scalars, [.infinity, 100, 0])
       // −∞·Φ(−∞) = −∞·0: NaN, as in the Double path and PyTorch.
       XCTAssertTrue(gelu(Tensor<Float>([-.infinity])).scalar.isNaN)
+      // Special values inside the kernels' groups of 16, beside central and
+      // tail lanes: each as in a group of 4 of its own (the lanes never mix).
+      let mixed: [Float] = [0.5, .nan, -2, 4, .infinity, -1, 1, -.infinity, 3.5, -0.75, 2, -5, 0, 1e-30, 7, -3] + [.nan, 1, -4, 2.5, 0.25]
+      let mixedValues = gelu(Tensor(mixed)).scalars
+      let mixedSlopes = vjp(of: { gelu($0) }, at: Tensor(mixed)).1(Tensor.ones(shape: [mixed.count])).scalars
+      for (index, value) in mixed.enumerated() {
+        let group = Tensor<Float>([value, 0, 0, 0])
+        let alone = gelu(group).scalars[0]
+        let aloneSlope = vjp(of: { gelu($0) }, at: group).1(Tensor.ones(shape: [4])).scalars[0]
+        XCTAssertTrue(mixedValues[index] == alone || (mixedValues[index].isNaN && alone.isNaN), "gelu(\(value)) at \(index)")
+        XCTAssertTrue(
+          mixedSlopes[index] == aloneSlope || (mixedSlopes[index].isNaN && aloneSlope.isNaN), "gelu′(\(value)) at \(index)")
+      }
     }
   }
 }

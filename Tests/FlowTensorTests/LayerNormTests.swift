@@ -65,6 +65,35 @@ final class LayerNormTests: XCTestCase {
     }
   }
 
+  /// Many rows (several rows per block of the scale and offset sums) and
+  /// an empty batch: the gradients against the normalisation written out in
+  /// tensor ops.
+  func testGradientsOverManyRowsMatchTheComposite() {
+    func check<Scalar: TensorScalar>(_: Scalar.Type, tolerance: Scalar) {
+      var generator = SeededGenerator(seed: 4)
+      for shape in [[3, 70, 9], [0, 9]] {
+        let x = Tensor<Scalar>.randomNormal(shape: shape, mean: 1, standardDeviation: 2, using: &generator)
+        let scale = Tensor<Scalar>.randomNormal(shape: [9], using: &generator)
+        let offset = Tensor<Scalar>.randomNormal(shape: [9], using: &generator)
+        let weights = Tensor<Scalar>.randomNormal(shape: shape, using: &generator)
+        let (_, fused) = valueWithGradient(at: [x, scale, offset]) { p in
+          (layerNormalization(p[0], scale: p[1], offset: p[2], epsilon: 1e-5) * weights).sum()
+        }
+        let (_, expected) = valueWithGradient(at: [x, scale, offset]) { p in
+          let last = p[0].rank - 1
+          let centered = p[0] - p[0].mean(alongAxes: [last], keepingDimensions: true)
+          let variance = square(centered).mean(alongAxes: [last], keepingDimensions: true)
+          return ((centered * rsqrt(variance + 1e-5) * p[1] + p[2]) * weights).sum()
+        }
+        for (index, (actual, reference)) in zip(fused, expected).enumerated() {
+          assertClose(actual, reference, absolute: tolerance, relative: tolerance, "\(shape), operand \(index)")
+        }
+      }
+    }
+    check(Float.self, tolerance: 1e-3)
+    check(Double.self, tolerance: 1e-11)
+  }
+
   /// The tangent rule is itself differentiable (reverse over forward).
   func testTangentDifferentiatesInReverseMode() {
     var generator = SeededGenerator(seed: 3)

@@ -32,13 +32,14 @@ public struct CausalSelfAttention<Scalar: TensorScalar>: Layer {
   /// - Parameters:
   ///   - x: `[batch, length, width]`.
   /// - Returns: `[batch, length, width]`.
-  /// - Complexity: O(batch·length·width² + batch·length²·width): three
-  ///   `gemm`s for the projections, two batched products for the scores
-  ///   and the weighted values, one fused ``FlowTensor/causalSoftmax(_:keyOffset:)``.
+  /// - Complexity: O(batch·length·width² + batch·length²·width): one
+  ///   `gemm` for the packed projections, the fused
+  ///   ``FlowTensor/causalSelfAttention(_:headCount:)`` on them in place
+  ///   (no transposed copies of the heads), one `gemm` for the output.
   public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    let (queries, keys, values) = projections(x)
-    let attended = causalAttention(queries: queries, keys: keys, values: values, length: x.shape[1])
-    return merge(attended, batch: x.shape[0], length: x.shape[1])
+    precondition(
+      x.rank == 3 && x.shape[2] == width, "CausalSelfAttention: input \(x.shape) is not [batch, length, \(width)]")
+    return output.applied(toRows: causalSelfAttention(queryKeyValue.applied(toRows: x), headCount: headCount))
   }
 
   /// Attention of new positions over the cached ones and themselves; the

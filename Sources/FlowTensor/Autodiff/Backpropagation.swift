@@ -66,7 +66,16 @@ enum Backpropagation {
       "backward pass: the pullback of '\(node.operation)' gave a cotangent of shape "
         + "\(cotangent.shape) for an input of shape \(parent.shape)")
     let plain = cotangent.detached
-    parent.cotangent = parent.cotangent.map { $0 + plain } ?? plain
+    guard var total = parent.cotangent else {
+      parent.cotangent = plain
+      return
+    }
+    // A fan-in: add into the first cotangent's buffer when nothing else
+    // holds it (it was made by one pullback for this input alone), instead
+    // of allocating a sum per extra consumer.
+    parent.cotangent = nil
+    if !total.addInPlaceIfUniquelyOwned(plain) { total = total + plain }
+    parent.cotangent = total
   }
 
   /// Every node reachable from `root`, each after all of its parents.
@@ -90,5 +99,23 @@ enum Backpropagation {
       }
     }
     return order
+  }
+}
+
+extension Tensor {
+  /// Adds `other` (same shape) into this tensor's buffer when this tensor
+  /// is the buffer's only owner and `other` does not share it; returns
+  /// whether it did. Used on plain cotangents only (no derivative bookkeeping).
+  /// - Complexity: O(n), split across cores.
+  @inline(__always)
+  mutating func addInPlaceIfUniquelyOwned(_ other: Tensor) -> Bool {
+    guard shape == other.shape, storage !== other.storage, isKnownUniquelyReferenced(&storage) else { return false }
+    let (destination, source) = (storage.base, UnsafePointer(other.storage.base))
+    withExtendedLifetime(other) {
+      Parallel.forEachRange(count: scalarCount, grain: Parallel.elementwiseGrain) { range in
+        for index in range { destination[index] += source[index] }
+      }
+    }
+    return true
   }
 }
