@@ -21,8 +21,8 @@
 // with anything non-finite, is flagged for the caller's log-space scalar
 // path. The density, log p = d̂ + log Σ e^(d_k − d̂) − log S − ½log 2π with
 // d_k = l̂_k − log s_k − t_k²/2 and d̂ = max d, is shifted and never
-// underflows. Φ⁻¹ of the smaller tail is Wichura's AS 241 with one Halley
-// step, as FlowTensor's `inverseNormalCDF`, over a block of elements.
+// underflows. Φ⁻¹ of the smaller tail is Wichura's AS 241, as FlowTensor's
+// `inverseNormalCDF`, four elements at a time.
 #include "FlowKernels.h"
 
 #include <math.h>
@@ -63,74 +63,6 @@ static const double kErfcPolynomial[] = {
     0.3292665575052167,
     -0.024777778346191295};
 enum { kErfcDegree = sizeof kErfcPolynomial / sizeof kErfcPolynomial[0] - 1 };
-
-// MARK: - Φ and Φ⁻¹ in double (ports of NormalDistribution.swift)
-
-// Φ(x) = ½ erfc(−x/√2), the argument's rounding error corrected below −1.
-static double normal_cdf(double x) {
-  const double high_part = 0.7071067811865476, low_part = -4.833646656726457e-17;
-  if (!(x < -1)) return 0.5 * erfc(-x * high_part);
-  if (x == -INFINITY) return 0;
-  double high = -x * high_part;
-  double low = -(fma(x, high_part, high) + x * low_part);
-  double derivative = 1.1283791670955126 * exp(-high * high);
-  return 0.5 * (erfc(high) - low * derivative);
-}
-
-// Φ⁻¹(p): Wichura's AS 241 (PPND16) and one Halley step in the tails.
-static double inverse_normal_cdf(double p) {
-  if (!(p > 0 && p < 1)) {
-    if (p == 0) return -INFINITY;
-    if (p == 1) return INFINITY;
-    return NAN;
-  }
-  double q = p - 0.5;
-  if (fabs(q) <= 0.425) {
-    double r = 0.180625 - q * q;
-    double numerator =
-        (((((((2.5090809287301226727e3 * r + 3.3430575583588128105e4) * r + 6.7265770927008700853e4) * r +
-             4.5921953931549871457e4) * r + 1.3731693765509461125e4) * r + 1.9715909503065514427e3) * r +
-          1.3314166789178437745e2) * r + 3.3871328727963666080);
-    double denominator =
-        (((((((5.2264952788528545610e3 * r + 2.8729085735721942674e4) * r + 3.9307895800092710610e4) * r +
-             2.1213794301586595867e4) * r + 5.3941960214247511077e3) * r + 6.8718700749205790830e2) * r +
-          4.2313330701600911252e1) * r + 1);
-    return q * numerator / denominator;
-  }
-  double tail = q < 0 ? p : 1 - p;
-  double log_tail = log(tail);
-  double r = sqrt(-log_tail);
-  double x;
-  if (r <= 5) {
-    r -= 1.6;
-    double numerator =
-        (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r + 2.41780725177450611770e-1) * r +
-             1.27045825245236838258) * r + 3.64784832476320460504) * r + 5.76949722146069140550) * r +
-          4.63033784615654529590) * r + 1.42343711074968357734);
-    double denominator =
-        (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r + 1.51986665636164571966e-2) * r +
-             1.48103976427480074590e-1) * r + 6.89767334985100004550e-1) * r + 1.67638483018380384940) * r +
-          2.05319162663775882187) * r + 1);
-    x = -numerator / denominator;
-  } else {
-    r -= 5;
-    double numerator =
-        (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 1.24266094738807843860e-3) * r +
-             2.65321895265761230930e-2) * r + 2.96560571828504891230e-1) * r + 1.78482653991729133580) * r +
-          5.46378491116411436990) * r + 6.65790464350110377720);
-    double denominator =
-        (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r + 1.84631831751005468180e-5) * r +
-             7.86869131145613259100e-4) * r + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r +
-          5.99832206555887937690e-1) * r + 1);
-    x = -numerator / denominator;
-  }
-  if (tail >= 2.2250738585072014e-308) {
-    double relative_residual = normal_cdf(x) / tail - 1;
-    double u = relative_residual * exp(0.5 * x * x + log_tail) * 2.5066282746310007;
-    x -= u / (1 + 0.5 * x * u);
-  }
-  return q < 0 ? x : -x;
-}
 
 #ifdef FLOW_KERNELS_X86
 
@@ -173,6 +105,74 @@ __attribute__((target("avx2,fma")))
 static inline double horizontal_max(__m256d v) {
   __m128d pair = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
   return _mm_cvtsd_f64(_mm_max_sd(pair, _mm_unpackhi_pd(pair, pair)));
+}
+
+// log for positive normal doubles, to about 1 ulp: x = 2^e·m, m in [√½, √2),
+// log m = 2 atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.1716, as an odd series
+// through s^21 (truncation below 1e-18), and e·ln 2 in two parts.
+__attribute__((target("avx2,fma")))
+static inline __m256d log_pd(__m256d x) {
+  const __m256i mantissa_mask = _mm256_set1_epi64x(0x000fffffffffffffLL);
+  const __m256i one_bits = _mm256_set1_epi64x(0x3ff0000000000000LL);
+  __m256i bits = _mm256_castpd_si256(x);
+  __m256i biased = _mm256_srli_epi64(bits, 52);
+  __m256d m = _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, mantissa_mask), one_bits));
+  // The exponent as a double: 2^52 + e' minus 2^52 + 1023.
+  __m256d e = _mm256_sub_pd(
+      _mm256_castsi256_pd(_mm256_or_si256(biased, _mm256_castpd_si256(_mm256_set1_pd(4503599627370496.0)))),
+      _mm256_set1_pd(4503599627370496.0 + 1023));
+  __m256d large = _mm256_cmp_pd(m, _mm256_set1_pd(1.4142135623730951), _CMP_GT_OQ);
+  m = _mm256_blendv_pd(m, _mm256_mul_pd(m, _mm256_set1_pd(0.5)), large);
+  e = _mm256_add_pd(e, _mm256_and_pd(large, _mm256_set1_pd(1.0)));
+  __m256d s = _mm256_div_pd(_mm256_sub_pd(m, _mm256_set1_pd(1.0)), _mm256_add_pd(m, _mm256_set1_pd(1.0)));
+  __m256d s2 = _mm256_mul_pd(s, s);
+  static const double odd[] = {1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13, 1.0 / 11, 1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3};
+  __m256d p = _mm256_set1_pd(odd[0]);
+  for (int k = 1; k < 10; k++) p = _mm256_fmadd_pd(p, s2, _mm256_set1_pd(odd[k]));
+  __m256d two_s = _mm256_add_pd(s, s);
+  __m256d log_m = _mm256_fmadd_pd(_mm256_mul_pd(two_s, s2), p, two_s);
+  return _mm256_add_pd(_mm256_fmadd_pd(e, _mm256_set1_pd(6.93147180369123816490e-01), log_m),
+                       _mm256_mul_pd(e, _mm256_set1_pd(1.90821492927058770002e-10)));
+}
+
+// A degree-7 polynomial, coefficients from the highest degree down.
+__attribute__((target("avx2,fma")))
+static inline __m256d polynomial8(__m256d r, const double *c) {
+  __m256d p = _mm256_set1_pd(c[0]);
+  for (int k = 1; k < 8; k++) p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(c[k]));
+  return p;
+}
+
+// Φ⁻¹(p) for 1e-300 ≤ p ≤ ½ (the smaller tail), four at a time: Wichura's
+// AS 241 as inverse_normal_cdf, without its Halley step: PPND16 alone is
+// good to about 1e-16 relative, and log_pd to 1 ulp, so the step only
+// mends the last bits of a double, which a float result rounds away.
+__attribute__((target("avx2,fma")))
+static inline __m256d inverse_normal_cdf_lower_pd(__m256d p) {
+  static const double central_numerator[] = {2.5090809287301226727e3, 3.3430575583588128105e4, 6.7265770927008700853e4,
+      4.5921953931549871457e4, 1.3731693765509461125e4, 1.9715909503065514427e3, 1.3314166789178437745e2, 3.3871328727963666080};
+  static const double central_denominator[] = {5.2264952788528545610e3, 2.8729085735721942674e4, 3.9307895800092710610e4,
+      2.1213794301586595867e4, 5.3941960214247511077e3, 6.8718700749205790830e2, 4.2313330701600911252e1, 1};
+  static const double near_numerator[] = {7.74545014278341407640e-4, 2.27238449892691845833e-2, 2.41780725177450611770e-1,
+      1.27045825245236838258, 3.64784832476320460504, 5.76949722146069140550, 4.63033784615654529590, 1.42343711074968357734};
+  static const double near_denominator[] = {1.05075007164441684324e-9, 5.47593808499534494600e-4, 1.51986665636164571966e-2,
+      1.48103976427480074590e-1, 6.89767334985100004550e-1, 1.67638483018380384940, 2.05319162663775882187, 1};
+  static const double far_numerator[] = {2.01033439929228813265e-7, 2.71155556874348757815e-5, 1.24266094738807843860e-3,
+      2.65321895265761230930e-2, 2.96560571828504891230e-1, 1.78482653991729133580, 5.46378491116411436990, 6.65790464350110377720};
+  static const double far_denominator[] = {2.04426310338993978564e-15, 1.42151175831644588870e-7, 1.84631831751005468180e-5,
+      7.86869131145613259100e-4, 1.48753612908506148525e-2, 1.36929880922735805310e-1, 5.99832206555887937690e-1, 1};
+  __m256d q = _mm256_sub_pd(p, _mm256_set1_pd(0.5));
+  __m256d r = _mm256_fnmadd_pd(q, q, _mm256_set1_pd(0.180625));
+  __m256d central = _mm256_div_pd(_mm256_mul_pd(q, polynomial8(r, central_numerator)), polynomial8(r, central_denominator));
+  __m256d is_central = _mm256_cmp_pd(q, _mm256_set1_pd(-0.425), _CMP_GE_OQ);
+  if (_mm256_movemask_pd(is_central) == 0xF) return central;
+  __m256d root = _mm256_sqrt_pd(_mm256_sub_pd(_mm256_setzero_pd(), log_pd(p)));
+  __m256d near_r = _mm256_sub_pd(root, _mm256_set1_pd(1.6));
+  __m256d far_r = _mm256_sub_pd(root, _mm256_set1_pd(5.0));
+  __m256d near = _mm256_div_pd(polynomial8(near_r, near_numerator), polynomial8(near_r, near_denominator));
+  __m256d far = _mm256_div_pd(polynomial8(far_r, far_numerator), polynomial8(far_r, far_denominator));
+  __m256d tail = _mm256_blendv_pd(far, near, _mm256_cmp_pd(root, _mm256_set1_pd(5.0), _CMP_LE_OQ));
+  return _mm256_blendv_pd(_mm256_sub_pd(_mm256_setzero_pd(), tail), central, is_central);
 }
 
 // The lane mask of the first `valid` (1…4) of four lanes, for loads and
@@ -301,6 +301,10 @@ static double *allocate_scratch(ptrdiff_t components, ComponentScratch *scratch)
   return buffer;
 }
 
+// Elements per block of the forward kernel: their sums first, then Φ⁻¹
+// and the logs four elements at a time.
+enum { kBlock = 32 };
+
 __attribute__((target("avx2,fma")))
 static ptrdiff_t mixture_cdf_avx2(
     const float *z, const float *logits, const float *means, const float *log_scales, ptrdiff_t count,
@@ -313,22 +317,44 @@ static ptrdiff_t mixture_cdf_avx2(
   }
   scratch.standardized = NULL;  // the value needs only the density terms
   ptrdiff_t flagged = 0;
-  for (ptrdiff_t i = 0; i < count; i++) {
-    ptrdiff_t offset = i * components;
-    ElementSums sums = evaluate_element(
-        (double)z[i], logits + offset, means + offset, log_scales + offset, components, scratch);
-    if (!sums.finite) {
-      fallback[i] = 1;
-      flagged++;
-      continue;
+  double tail[kBlock], ratio[kBlock], shift[kBlock], quantile[kBlock], log_ratio[kBlock];
+  int use_lower[kBlock];
+  for (ptrdiff_t start = 0; start < count; start += kBlock) {
+    ptrdiff_t size = count - start < kBlock ? count - start : kBlock;
+    for (ptrdiff_t j = 0; j < kBlock; j++) {
+      // Harmless values for flagged elements and the lanes past the end.
+      tail[j] = 0.25;
+      ratio[j] = 1;
+      shift[j] = 0;
+      use_lower[j] = 1;
     }
-    fallback[i] = 0;
-    int use_lower = sums.lower <= sums.upper;
-    double tail = inverse_normal_cdf((use_lower ? sums.lower : sums.upper) / sums.weight_sum);
-    double u = use_lower ? tail : -tail;
-    // log u′ = log p + u²/2 + ½log 2π = d̂ + log(Σ e^(d − d̂)/S) + u²/2.
-    output[i] = (float)u;
-    log_derivative[i] = (float)(sums.density_shift + log(sums.density_sum / sums.weight_sum) + 0.5 * u * u);
+    for (ptrdiff_t j = 0; j < size; j++) {
+      ptrdiff_t i = start + j, offset = i * components;
+      ElementSums sums = evaluate_element(
+          (double)z[i], logits + offset, means + offset, log_scales + offset, components, scratch);
+      fallback[i] = !sums.finite;
+      if (!sums.finite) {
+        flagged++;
+        continue;
+      }
+      use_lower[j] = sums.lower <= sums.upper;
+      tail[j] = (use_lower[j] ? sums.lower : sums.upper) / sums.weight_sum;
+      ratio[j] = sums.density_sum / sums.weight_sum;
+      shift[j] = sums.density_shift;
+    }
+    for (ptrdiff_t j = 0; j < size; j += 4) {
+      _mm256_storeu_pd(quantile + j, inverse_normal_cdf_lower_pd(_mm256_loadu_pd(tail + j)));
+      _mm256_storeu_pd(log_ratio + j, log_pd(_mm256_loadu_pd(ratio + j)));
+    }
+    for (ptrdiff_t j = 0; j < size; j++) {
+      ptrdiff_t i = start + j;
+      if (fallback[i]) continue;
+      // Φ⁻¹ of the smaller tail, so that neither tail rounds to 0 or 1.
+      double u = use_lower[j] ? quantile[j] : -quantile[j];
+      // log u′ = log p + u²/2 + ½log 2π = d̂ + log(Σ e^(d − d̂)/S) + u²/2.
+      output[i] = (float)u;
+      log_derivative[i] = (float)(shift[j] + log_ratio[j] + 0.5 * u * u);
+    }
   }
   free(buffer);
   return flagged;
@@ -359,7 +385,7 @@ static ptrdiff_t mixture_cdf_backward_avx2(
     fallback[i] = 0;
     double u = (double)output[i];
     double half_square = 0.5 * u * u;
-    double slope = exp(sums.density_shift + log(sums.density_sum / sums.weight_sum) + half_square);
+    double slope = sums.density_sum / sums.weight_sum * exp(sums.density_shift + half_square);
     double g_output = (double)output_cotangent[i], g_log = (double)log_derivative_cotangent[i];
     double c = g_output + g_log * u;  // the cotangent reaching ∂u/∂θ
     int use_lower = sums.lower <= sums.upper;
