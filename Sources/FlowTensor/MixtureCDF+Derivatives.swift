@@ -51,6 +51,11 @@ private struct MixtureElement {
 }
 
 /// u and log u′ of every element, stacked `[2, S...]`.
+///
+/// `Float` goes through the vectorised kernel (`MixtureCDF+Kernels.swift`),
+/// which hands back the rare elements it cannot do to full precision;
+/// those, and `Double` (the reference, to a few ulps), take the scalar
+/// log-space path below.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 func mixtureCDFValue<Scalar: TensorScalar>(_ z: Tensor<Scalar>, _ parameters: MixtureParameters<Scalar>) -> Tensor<Scalar> {
@@ -63,11 +68,12 @@ func mixtureCDFValue<Scalar: TensorScalar>(_ z: Tensor<Scalar>, _ parameters: Mi
     UnsafePointer(parameters.means.storage.base), UnsafePointer(parameters.logScales.storage.base)
   )
   let output = result.storage.base
+  let vectorised = MixtureCDFKernels.appliesTo(Scalar.self)
   withExtendedLifetime((z, parameters)) {
     Parallel.forEachRange(count: count, grain: Swift.max(1, 2048 / components)) { range in
       withUnsafeTemporaryAllocation(of: Double.self, capacity: 5 * components) { buffer in
         let element = MixtureElement(buffer: buffer.baseAddress!, count: components)
-        for index in range {
+        let evaluate = { (index: Int) in
           let offset = index * components
           let (lower, upper, density) = element.evaluate(
             Double(zBase[index]), logits: logitBase + offset, means: meanBase + offset, logScales: scaleBase + offset)
@@ -76,6 +82,10 @@ func mixtureCDFValue<Scalar: TensorScalar>(_ z: Tensor<Scalar>, _ parameters: Mi
           output[index] = Scalar(u)
           output[count + index] = Scalar(density + 0.5 * u * u + halfLogTwoPi)
         }
+        guard vectorised else { return range.forEach(evaluate) }
+        MixtureCDFKernels.value(
+          range, components: components, z: zBase, logits: logitBase, means: meanBase, logScales: scaleBase,
+          output: output, logDerivative: output + count, fallback: evaluate)
       }
     }
   }
@@ -83,7 +93,8 @@ func mixtureCDFValue<Scalar: TensorScalar>(_ z: Tensor<Scalar>, _ parameters: Mi
 }
 
 /// Cotangents of the four operands from the stacked cotangent `[2, S...]`
-/// (of u and of log u′), each summed back to its operand's shape.
+/// (of u and of log u′), each summed back to its operand's shape; `Float`
+/// through the vectorised kernel, as ``mixtureCDFValue(_:_:)``.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 func mixtureCDFPullback<Scalar: TensorScalar>(
@@ -106,11 +117,12 @@ func mixtureCDFPullback<Scalar: TensorScalar>(
     let (zOut, logitOut, meanOut, scaleOut) = (
       zGradient.storage.base, logitGradient.storage.base, meanGradient.storage.base, scaleGradient.storage.base
     )
+    let vectorised = MixtureCDFKernels.appliesTo(Scalar.self)
     withExtendedLifetime((z, parameters, cotangent, output)) {
       Parallel.forEachRange(count: count, grain: Swift.max(1, 1024 / components)) { range in
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 5 * components) { buffer in
           let element = MixtureElement(buffer: buffer.baseAddress!, count: components)
-          for index in range {
+          let differentiate = { (index: Int) in
             let offset = index * components
             let (lower, upper, density) = element.evaluate(
               Double(zBase[index]), logits: logitBase + offset, means: meanBase + offset, logScales: scaleBase + offset)
@@ -142,6 +154,12 @@ func mixtureCDFPullback<Scalar: TensorScalar>(
             }
             zOut[index] = Scalar(c * slope - gD * zSum)
           }
+          guard vectorised else { return range.forEach(differentiate) }
+          MixtureCDFKernels.pullback(
+            range, components: components, z: zBase, logits: logitBase, means: meanBase, logScales: scaleBase,
+            output: value, outputCotangent: gradient, logDerivativeCotangent: gradient + count,
+            zGradient: zOut, logitGradient: logitOut, meanGradient: meanOut, logScaleGradient: scaleOut,
+            fallback: differentiate)
         }
       }
     }

@@ -14,8 +14,12 @@ import RealModule
 /// log-derivative log|du/dz| = log p(z) − log N(u; 0, 1).
 ///
 /// One fused kernel in `Double` for both precisions (each element's
-/// components in one place, log-space throughout), with a fused pullback
-/// (`MixtureCDF+Derivatives.swift`). The tangent rule runs the same
+/// components in one place), with a fused pullback
+/// (`MixtureCDF+Derivatives.swift`): for `Float` the vectorised C kernels
+/// of `MixtureCDF+Kernels.swift` (AVX2, linear space with per-element
+/// shifts), for `Double` and for the elements those hand back (a tail
+/// mass below 1e-30, non-finite inputs) the scalar path, log-space
+/// throughout. The tangent rule runs the same
 /// function composed of differentiable ops (`logNormalCDF`, `logSumExp`,
 /// `inverseNormalCDF(logProbability:)`, …) with the tangents attached,
 /// so forward mode, batched tangents and reverse-over-forward all work.
@@ -26,7 +30,8 @@ import RealModule
 ///   - means: broadcastable to `S + [components]`.
 ///   - logScales: log standard deviations, broadcastable to `S + [components]`.
 /// - Returns: `output` u (shape `S`) and `logDerivative` log|du/dz| (shape `S`).
-/// - Complexity: O(n·components), 2·components `erfc` per element; split across cores.
+/// - Complexity: O(n·components): per component four vector exponentials
+///   (`Float`) or two `erfc` and about eight other scalar calls (`Double`); split across cores.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func mixtureCDFTransform<Scalar: TensorScalar>(

@@ -57,19 +57,12 @@ public struct RosenblattMixture<Scalar: TensorScalar>: Layer {
   /// - Returns: `output` u `[tokens, channels]` and `logDerivative`
   ///   `[tokens, channels]`, whose sum over channels is log|det ∂u/∂z|.
   /// - Complexity: O(tokens·channels·components), every channel at once
-  ///   (the Bayes updates are an exclusive cumulative sum, one `gemm`).
+  ///   (the Bayes updates are one fused op, ``mixturePosteriorLogits(_:logits:means:logScales:)``).
   public func forward(_ z: Tensor<Scalar>, logits: Tensor<Scalar>) -> (output: Tensor<Scalar>, logDerivative: Tensor<Scalar>) {
     checkShapes(z, logits, operation: "forward")
-    let columnMeans = means.transposed()  // [channels, components]
-    let logDensities = componentLogDensities(z.expandingShape(at: 2), means: columnMeans)  // [tokens, channels, components]
-    // Σ_{j<i} log N(z_j; μ_{k,j}, σ_k²) for every channel i, as a product
-    // with the strictly upper triangular matrix of ones.
-    let before = Tensor<Scalar>(
-      shape: [channels, channels],
-      scalars: (0..<channels).flatMap { row in (0..<channels).map { column in row < column ? 1 : 0 } })
-    let accumulated = matmul(logDensities.transposed(permutation: [0, 2, 1]), before).transposed(permutation: [0, 2, 1])
-    return mixtureCDFTransform(
-      z, logits: logits.expandingShape(at: 1) + accumulated, means: columnMeans, logScales: logScales)
+    // Channel i's weights: the prior times the likelihoods of channels < i.
+    let posterior = mixturePosteriorLogits(z, logits: logits, means: means, logScales: logScales)
+    return mixtureCDFTransform(z, logits: posterior, means: means.transposed(), logScales: logScales)
   }
 
   /// The inverse of ``forward(_:logits:)``, channel by channel.

@@ -72,6 +72,28 @@ int flow_kernels_instruction_set(void);
 /// Forces the portable path (1) or restores detection (0); for tests.
 void flow_kernels_force_portable(int force);
 
+/// The Gaussian-mixture CDF flow u = Φ⁻¹(Σ_k w_k Φ((z − m_k)/s_k)), w =
+/// softmax(logits), and log|du/dz|, of `count` elements with `components`
+/// contiguous parameters each (row i at i·components), in double with
+/// AVX2+FMA (MixtureCDF.c). Elements it cannot do to full precision (a
+/// tail mass below 1e-30, anything non-finite), or every element without
+/// AVX2, get fallback[i] = 1 and their outputs unwritten; returns how many.
+ptrdiff_t flow_kernels_mixture_cdf_f32(const float *z, const float *logits, const float *means,
+                                       const float *log_scales, ptrdiff_t count, ptrdiff_t components,
+                                       float *output, float *log_derivative, unsigned char *fallback);
+
+/// The pullback of flow_kernels_mixture_cdf_f32 from its output u and the
+/// cotangents of u and of log|du/dz|: the gradients of z (`count`) and of
+/// the logits, means and log-scales (`count`·`components`), with the same
+/// fallback flags and return value.
+ptrdiff_t flow_kernels_mixture_cdf_backward_f32(const float *z, const float *logits, const float *means,
+                                                const float *log_scales, const float *output,
+                                                const float *output_cotangent,
+                                                const float *log_derivative_cotangent, ptrdiff_t count,
+                                                ptrdiff_t components, float *z_gradient,
+                                                float *logit_gradient, float *mean_gradient,
+                                                float *log_scale_gradient, unsigned char *fallback);
+
 #ifdef __cplusplus
 }
 #endif
