@@ -368,6 +368,19 @@ enum CirculantDiagonalKernel {
     return full
   }
 
+  /// `pointer` as Float, for the C kernels of the Float stages
+  /// (`_FlowKernels/CirculantDiagonal.c`: AVX2 where available; Swift's
+  /// loops compile for 128-bit vectors only). Call only when Scalar is Float.
+  @inline(__always)
+  static func floats<Scalar>(_ pointer: UnsafePointer<Scalar>) -> UnsafePointer<Float> {
+    UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
+  }
+
+  @inline(__always)
+  static func floats<Scalar>(_ pointer: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
+  }
+
   /// Packs `rows` real rows of n into ⌈rows/2⌉ complex signals (row 2p the
   /// real part, row 2p + 1 the imaginary part, zero for a last odd row),
   /// multiplied elementwise by `diagonal` when given.
@@ -376,6 +389,11 @@ enum CirculantDiagonalKernel {
     _ x: UnsafePointer<Scalar>, rows: Int, n: Int, layout: PairLayout, scaledBy diagonal: UnsafePointer<Scalar>?,
     into u: UnsafeMutablePointer<Scalar>
   ) {
+    if Scalar.self == Float.self {
+      flow_cd_pack_f32(
+        floats(x), rows, n, layout == .split ? 1 : 0, diagonal.map { floats($0) }, floats(u))
+      return
+    }
     layout.withStrides(length: n) { stride, imaginaryOffset in
       for pair in 0..<pairCount(rows: rows) {
         let first = x + 2 * pair * n
@@ -411,6 +429,10 @@ enum CirculantDiagonalKernel {
     _ u: UnsafePointer<Scalar>, rows: Int, n: Int, layout: PairLayout, scaledBy diagonal: UnsafePointer<Scalar>,
     into y: UnsafeMutablePointer<Scalar>
   ) {
+    if Scalar.self == Float.self {
+      flow_cd_unpack_f32(floats(u), rows, n, layout == .split ? 1 : 0, floats(diagonal), floats(y))
+      return
+    }
     layout.withStrides(length: n) { stride, imaginaryOffset in
       for pair in 0..<pairCount(rows: rows) {
         let first = y + 2 * pair * n
@@ -433,6 +455,10 @@ enum CirculantDiagonalKernel {
   static func scale<Scalar: TensorScalar>(
     _ u: UnsafeMutablePointer<Scalar>, pairs: Int, n: Int, layout: PairLayout, by diagonal: UnsafePointer<Scalar>
   ) {
+    if Scalar.self == Float.self {
+      flow_cd_scale_f32(floats(u), pairs, n, layout == .split ? 1 : 0, floats(diagonal))
+      return
+    }
     layout.withStrides(length: n) { stride, imaginaryOffset in
       for pair in 0..<pairs {
         let (real, imaginary) = (u + pair * 2 * n, u + pair * 2 * n + imaginaryOffset)
@@ -493,6 +519,10 @@ enum CirculantDiagonalKernel {
   static func multiply<Scalar: TensorScalar>(
     _ z: UnsafeMutablePointer<Scalar>, pairs: Int, n: Int, layout: PairLayout, by spectrum: UnsafePointer<Scalar>
   ) {
+    if Scalar.self == Float.self {
+      flow_cd_multiply_f32(floats(z), pairs, n, layout == .split ? 1 : 0, floats(spectrum))
+      return
+    }
     layout.withStrides(length: n) { stride, imaginaryOffset in
       let (p, q) = (spectrum, spectrum + imaginaryOffset)
       for pair in 0..<pairs {

@@ -48,6 +48,15 @@ void flow_pool_run(long chunks, int threads, flow_pool_task task, void *context)
 /// threads (OpenBLAS's), which would otherwise share the cores with them.
 void flow_pool_park(void);
 
+/// The elementwise stages of the circulant-diagonal product for Float
+/// (CirculantDiagonal.c): `split` selects the packed layout (n real parts
+/// then n imaginary parts) over interleaved pairs; `diagonal` may be NULL in
+/// `flow_cd_pack_f32` (no scaling).
+void flow_cd_pack_f32(const float *x, long rows, long n, int split, const float *diagonal, float *u);
+void flow_cd_unpack_f32(const float *u, long rows, long n, int split, const float *diagonal, float *y);
+void flow_cd_scale_f32(float *u, long pairs, long n, int split, const float *diagonal);
+void flow_cd_multiply_f32(float *z, long pairs, long n, int split, const float *spectrum);
+
 /// Stops OpenBLAS's idle worker threads, if OpenBLAS is the BLAS in use,
 /// so that they do not spin on the pool's cores; OpenBLAS restarts them on
 /// its next multithreaded call. Call it when no other thread is inside BLAS.
