@@ -42,18 +42,28 @@ struct CDFlowSuite: ParsableCommand {
   @Option(help: "Quality case: test images evaluated (the first ones, in order).") var testCount = 10_000
   @Option(help: "Quality case: the BatchSampler seed of the training order.") var dataSeed: UInt64 = 0
   @Option(help: "Quality case: training steps averaged for the train bits/dim.") var trainWindow = 20
+  @Option(help: "The models' configuration seed (their initial parameters).") var seed: UInt64 = 0
+  @Option(help: "c of the learned split priors' log σ = c·tanh(r/c) (0: unbounded, Glow's).") var splitBound = 2.0
+  @Option(
+    help: ArgumentHelp(
+      "Quality case: keep Swift's trained models in this directory, as trained-<mixer>.safetensors (and .peer.safetensors).",
+      discussion: "Training checkpoints that `flows eval --checkpoint PATH --worst K --breakdown INDEX` reads "
+        + "(their optimizer state and step count are not the run's).")) var keepTrained: String?
 
   func validate() throws {
     if let unknown = mixers.first(where: { CDFlowMixer($0) == nil }) {
       throw ValidationError("unknown mixer '\(unknown)'; choose among cd, cd:<m>, lu, dense, reverse")
     }
-    guard qualitySteps >= 0, testCount >= 1, trainWindow >= 1, lr > 0 else {
-      throw ValidationError("--quality-steps must be ≥ 0, --test-count and --train-window ≥ 1, --lr > 0")
+    guard qualitySteps >= 0, testCount >= 1, trainWindow >= 1, lr > 0, splitBound >= 0, splitBound.isFinite else {
+      throw ValidationError(
+        "--quality-steps must be ≥ 0, --test-count and --train-window ≥ 1, --lr > 0, --split-bound finite and ≥ 0")
     }
   }
 
   private func configuration(_ mixer: String) -> CDFlowConfiguration {
-    CDFlowConfiguration(levels: levels, stepsPerLevel: stepsPerLevel, hiddenChannels: hidden, mixer: CDFlowMixer(mixer)!)
+    CDFlowConfiguration(
+      levels: levels, stepsPerLevel: stepsPerLevel, hiddenChannels: hidden, mixer: CDFlowMixer(mixer)!,
+      splitPriorLogStandardDeviationBound: splitBound > 0 ? splitBound : nil, seed: seed)
   }
 
   private var sizes: [(key: String, value: Int)] {
@@ -63,7 +73,7 @@ struct CDFlowSuite: ParsableCommand {
   /// The peer's options for this architecture.
   private var peerArchitecture: [String] {
     ["--levels", "\(levels)", "--steps-per-level", "\(stepsPerLevel)", "--hidden", "\(hidden)", "--batch", "\(batch)",
-     "--mixers"] + mixers
+     "--seed", "\(seed)", "--split-bound", "\(splitBound)", "--mixers"] + mixers
   }
 
   func run() throws {
@@ -175,6 +185,33 @@ struct CDFlowSuite: ParsableCommand {
     report.rows.append(bitsRow("train-bpd-\(mixer)", trainBitsPerDimension, sizes: quality))
     report.rows.append(bitsRow("test-bpd-\(mixer)", testBitsPerDimension, sizes: quality + [("images", count)]))
     report.notes.append(String(format: "swift %@: %d steps in %.1f s", mixer, qualitySteps, seconds))
+    if let keepTrained { try keep(model, mixer: mixer, trainSet: trainSet, in: keepTrained, into: &report) }
+  }
+
+  /// Writes the trained `model` as a training checkpoint (the optimizer
+  /// state and step of a fresh ``Trainer``: only the parameters are the
+  /// run's), so that `flows eval` can rank and break down its test images.
+  private func keep(
+    _ model: CDFlow<Float>, mixer: String, trainSet: ImageDataset, in directory: String, into report: inout Report
+  ) throws {
+    let url = URL(fileURLWithPath: directory).appendingPathComponent(
+      "trained-\(mixer.replacingOccurrences(of: ":", with: "-")).safetensors")
+    try FileManager.default.createDirectory(
+      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    var trainer = try Trainer(
+      model: model,
+      configuration: TrainingConfiguration(learningRate: lr, warmupSteps: 0, gradientClipNorm: nil, batchSize: batch),
+      trainingSet: trainSet, heldOutSet: nil)
+    trainer.extraMetadata["dataset"] = "fashion-mnist"
+    trainer.extraMetadata["flowbench"] = "cdflow --quality-steps \(qualitySteps) --seed \(seed): parameters after training"
+    try trainer.save(to: url)
+    // The peer's form too (parameters with the fixed signs and
+    // permutations, as the initial checkpoint), for cdflow_model.py.
+    let peerURL = url.deletingPathExtension().appendingPathExtension("peer.safetensors")
+    try Safetensors.write(
+      model.namedParameters.merging(model.fixedTensors()) { parameter, _ in parameter },
+      metadata: ["configuration": model.configuration.jsonString, "dtype": "float32"], to: peerURL)
+    report.notes.append("swift \(mixer): trained model kept in \(url.path) and \(peerURL.lastPathComponent)")
   }
 
   private func bitsRow(_ caseName: String, _ value: Double, sizes: [(key: String, value: Int)]) -> ResultRow {

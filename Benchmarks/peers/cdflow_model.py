@@ -54,13 +54,16 @@ def parse_coupling_scale(text):
 
 DEFAULT_CONFIGURATION = {
     "channels": 1, "height": 28, "width": 28, "levels": 2, "stepsPerLevel": 8, "hiddenChannels": 64,
-    "mixer": "cd:2", "couplingScale": "sigmoid", "learnedSplitPrior": True, "seed": 0,
+    "mixer": "cd:2", "couplingScale": "sigmoid", "learnedSplitPrior": True,
+    "splitPriorLogStandardDeviationBound": 2.0, "seed": 0,
 }
 
 
 def configuration_from_json(text):
-    """A CDFlowConfiguration's JSON (`jsonString`), completed with the Swift defaults."""
+    """A CDFlowConfiguration's JSON (`jsonString`), completed with the Swift defaults;
+    an absent split-prior bound is None (unbounded), as Swift reads it."""
     configuration = dict(DEFAULT_CONFIGURATION)
+    configuration["splitPriorLogStandardDeviationBound"] = None
     configuration.update(json.loads(text))
     parse_mixer(configuration["mixer"])
     parse_coupling_scale(configuration["couplingScale"])
@@ -322,11 +325,13 @@ class Unsqueeze(torch.nn.Module):
 
 class MultiScaleSplit(torch.nn.Module):
     """FlowLayers/Reshaping/MultiScaleSplit.swift: [x₁, (x₂ − μ(x₁))·exp(−log σ(x₁))],
-    log|det| = −Σ log σ; μ, log σ = chunk(conv3x3(x₁)) (zero-initialised), or the identity."""
+    log|det| = −Σ log σ; μ, r = chunk(conv3x3(x₁)) (zero-initialised), log σ = r or,
+    with a bound c, c·tanh(r/c); or the identity."""
 
-    def __init__(self, channels, learned):
+    def __init__(self, channels, learned, bound=None):
         super().__init__()
         self.learned = learned
+        self.bound = bound
         if learned:
             self.filter = torch.nn.Parameter(torch.zeros(channels, channels // 2, 3, 3))
             self.bias = torch.nn.Parameter(torch.zeros(channels))
@@ -336,6 +341,8 @@ class MultiScaleSplit(torch.nn.Module):
             return x, x.new_zeros(x.shape[0])
         kept, factored = x.chunk(2, dim=1)
         mean, log_sd = F.conv2d(kept, self.filter, self.bias, padding=1).chunk(2, dim=1)
+        if self.bound is not None:
+            log_sd = torch.tanh(log_sd / self.bound) * self.bound
         standardised = (factored - mean) * torch.exp(-log_sd)
         return torch.cat([kept, standardised], dim=1), -log_sd.flatten(1).sum(1)
 
@@ -390,7 +397,9 @@ class CDFlow(torch.nn.Module):
             layers.append(self.step(squeezed, generator))
         if index < self.configuration["levels"] - 1:
             inner = self.level(index + 1, squeezed // 2, generator)
-            layers.append(MultiScale(inner, MultiScaleSplit(squeezed, self.configuration["learnedSplitPrior"])))
+            split = MultiScaleSplit(squeezed, self.configuration["learnedSplitPrior"],
+                                    self.configuration.get("splitPriorLogStandardDeviationBound"))
+            layers.append(MultiScale(inner, split))
         layers.append(Unsqueeze())
         return Chain(layers)
 

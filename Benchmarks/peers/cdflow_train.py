@@ -71,6 +71,7 @@ def configuration_for(args, mixer):
     configuration = dict(cdflow.DEFAULT_CONFIGURATION)
     configuration.update(levels=args.levels, stepsPerLevel=args.steps_per_level, hiddenChannels=args.hidden,
                          mixer=mixer, couplingScale=args.coupling_scale, learnedSplitPrior=not args.standard_split,
+                         splitPriorLogStandardDeviationBound=None if args.split_bound <= 0 else args.split_bound,
                          seed=args.seed)
     cdflow.parse_mixer(mixer)
     return configuration
@@ -117,7 +118,8 @@ def run_tuned_child(args):
                "--batch", str(args.batch), "--levels", str(args.levels), "--steps-per-level",
                str(args.steps_per_level), "--hidden", str(args.hidden), "--coupling-scale", args.coupling_scale,
                "--seed", str(args.seed), "--repetitions", str(args.repetitions), "--warmups", str(args.warmups),
-               "--threads", str(args.threads), "--data", args.data, "--mixers"] + args.mixers
+               "--threads", str(args.threads), "--data", args.data, "--split-bound", str(args.split_bound),
+               "--mixers"] + args.mixers
     if args.standard_split:
         command.append("--standard-split")
     return run_with_tuning(command, "torch-tuned")
@@ -264,6 +266,8 @@ def main():
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--coupling-scale", default="sigmoid")
     parser.add_argument("--standard-split", action="store_true", help="N(0, I) splits instead of learned priors")
+    parser.add_argument("--split-bound", type=float, default=2.0,
+                        help="c of the learned split priors' log σ = c·tanh(r/c) (0: unbounded)")
     parser.add_argument("--seed", type=int, default=0, help="the configuration's seed (torch.manual_seed here)")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")

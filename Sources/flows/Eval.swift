@@ -23,11 +23,23 @@ struct Eval: ParsableCommand {
   @Option(help: "Seed of the dequantisation noise's stream (default: the training run's seed).")
   var seed: UInt64?
 
+  @Option(help: "Also list the this many test images of lowest likelihood, with their bits/dim (CDFlow).")
+  var worst: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Also split log p(x) of this test image into its layers' terms (CDFlow).",
+      discussion: "Each layer's log-determinant, each split's −Σ log σ and log N(ε), the base's log N(z), with the "
+        + "largest |value| each sees, for the image as the evaluation dequantises it."))
+  var breakdown: Int?
+
   @Flag(help: "Print one JSON object.")
   var json = false
 
   func validate() throws {
     if let count, count < 1 { throw ValidationError("--count \(count) must be at least 1") }
+    if let worst, worst < 1 { throw ValidationError("--worst \(worst) must be at least 1") }
+    if let breakdown, breakdown < 0 { throw ValidationError("--breakdown \(breakdown) must be an image index ≥ 0") }
   }
 
   func run() throws {
@@ -44,10 +56,26 @@ struct Eval: ParsableCommand {
         let items = count.map { testSet.prefix($0) } ?? testSet
         var configuration = stored.configuration
         if let seed { configuration.seed = seed }
-        let value = model.evaluate(on: items, following: configuration)
+        // One pass gives the mean and, for --worst, every image's figure;
+        // the same draws and batches as the run's own evaluation.
+        var generator = SeededGenerator(seed: configuration.evaluationSeed)
+        let scores = model.imageScores(on: items, batchSize: configuration.evaluationBatchSize, using: &generator)
+        let value = FlowLayers.bitsPerDimension(
+          negativeLogLikelihood: scores.reduce(0) { $0 - $1.logProbability } / Double(items.count),
+          dimensions: model.dimensions)
         let elapsed = (clock.now - start).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
-        report(stored: stored, model: CDFlow<Float>.self, value: value, count: items.count, dataset: source, seconds: seconds)
+        var terms: [CDFlowLogProbabilityTerm]?
+        if let breakdown {
+          guard breakdown < items.count else {
+            throw reportFailure(command: command, message: "--breakdown \(breakdown): there are \(items.count) test images")
+          }
+          var replay = SeededGenerator(seed: configuration.evaluationSeed)
+          terms = model.logProbabilityTerms(model.dequantizedImage(breakdown, of: items, using: &replay))
+        }
+        report(
+          stored: stored, model: CDFlow<Float>.self, value: value, count: items.count, dataset: source, seconds: seconds,
+          worst: worst.map { CDFlowImageScore.worst(scores, count: $0) }, terms: terms)
       case RectangularFlowModel<Float>.modelName:
         try evaluateRectangular(stored)
       default:
@@ -61,10 +89,11 @@ struct Eval: ParsableCommand {
   }
 
   private func report<Model: TrainableModel>(
-    stored: TrainingCheckpoint, model: Model.Type, value: Double, count: Int, dataset: DatasetSource, seconds: Double
+    stored: TrainingCheckpoint, model: Model.Type, value: Double, count: Int, dataset: DatasetSource, seconds: Double,
+    worst: [CDFlowImageScore]? = nil, terms: [CDFlowLogProbabilityTerm]? = nil
   ) {
     if json {
-      print(JSONValue.object([
+      var fields = JSONValue.object([
         ("model", .string(Model.modelName)),
         ("checkpoint", .string(checkpoint)),
         ("dataset", .string(dataset.specification)),
@@ -73,11 +102,50 @@ struct Eval: ParsableCommand {
         ("train_\(Model.metricKey)", stored.state.recentMeanLoss.map(JSONValue.number) ?? .null),
         ("test_\(Model.metricKey)", .number(value)),
         ("test_count", .number(Double(count))),
-      ]))
+      ])
+      // JSONValue has no arrays: the lists go in as arrays of its objects.
+      func append(_ key: String, _ objects: [String]) {
+        fields.removeLast()
+        fields += ", \(JSONValue.string(key).jsonText): [\(objects.joined(separator: ", "))]}"
+      }
+      if let worst {
+        append("worst", worst.map { JSONValue.object([
+          ("index", .number(Double($0.index))), ("log_probability", .number($0.logProbability)),
+          ("\(Model.metricKey)", .number($0.bitsPerDimension)),
+        ]) })
+      }
+      if let terms, let breakdown {
+        append("breakdown_\(breakdown)", terms.map { JSONValue.object([
+          ("path", .string($0.path)), ("layer", .string($0.layer)), ("kind", .string($0.kind.rawValue)),
+          ("value", .number($0.value)), ("largest_magnitude", .number($0.largestMagnitude)),
+          ("smallest_log_sd", $0.smallestLogStandardDeviation.map(JSONValue.number) ?? .null),
+        ]) })
+      }
+      print(fields)
     } else {
       print(
         "\(checkpoint): \(Model.modelName) after \(stored.state.step) steps: test "
           + String(format: "%.4f", value) + " \(Model.metricName) on \(count) images of \(dataset.specification)")
+      if let worst {
+        print("lowest likelihood:")
+        for score in worst {
+          print(
+            String(format: "  image %5d  log p %14.6g nats  %10.4f ", score.index, score.logProbability,
+                   score.bitsPerDimension) + Model.metricName)
+        }
+      }
+      if let terms, let breakdown {
+        print("test image \(breakdown), log p(x) by term (nats; max |·| of what the term sees):")
+        for term in terms {
+          let logSD = term.smallestLogStandardDeviation.map { String(format: "  min log σ %.3g", $0) } ?? ""
+          let names = [(term.path, 44), (term.layer, 25), (term.kind.rawValue, 15)]
+            .map { $0.0.padding(toLength: Swift.max($0.1, $0.0.count), withPad: " ", startingAt: 0) }
+          print(
+            "  " + names.joined(separator: " ")
+              + String(format: " %14.6g  max %10.4g", term.value, term.largestMagnitude) + logSD)
+        }
+        print(String(format: "  total %.6g nats", terms.reduce(0) { $0 + $1.value }))
+      }
     }
   }
 }

@@ -78,6 +78,39 @@ final class MultiScaleTests: XCTestCase {
     check(Double.self, tolerance: 1e-12)
   }
 
+  /// With a bound c, log σ = c·tanh(r/c) of the convolution's output r:
+  /// the hand example's r = [1.5, 2.5] with c = 2, and a kept half 10⁴
+  /// times larger, whose r would be −5000, still gives log σ ≥ −c (tanh
+  /// rounds to −1 there) and a finite, invertible standardisation:
+  /// |x₂ − μ| = 10001 becomes 10001·e², not 10001·e⁵⁰⁰⁰.
+  func testBoundedLearnedSplitSoftClampsLogStandardDeviation() {
+    func check<Scalar: TensorScalar>(_: Scalar.Type, tolerance: Scalar) {
+      var split = MultiScaleSplit<Scalar>(channels: 2, prior: .learned, logStandardDeviationBound: 2)
+      var filter = [Scalar](repeating: 0, count: 2 * 1 * 3 * 3)
+      filter[0 * 9 + 1 * 3 + 2] = 1  // μ ← x₁ one pixel to the right
+      filter[1 * 9 + 1 * 3 + 1] = 0.5  // r ← x₁ / 2 at the same pixel
+      split.filter = Tensor(shape: [2, 1, 3, 3], scalars: filter)
+      let logSD = [2 * Scalar.tanh(0.75), 2 * Scalar.tanh(1.25)]
+      let x = Tensor<Scalar>(shape: [1, 2, 1, 2], scalars: [3, 5, 10, 20])
+      let (y, logDeterminant) = split.forward(x)
+      let expected = Tensor<Scalar>(
+        shape: [1, 2, 1, 2], scalars: [3, 5, 5 * Scalar.exp(-logSD[0]), 20 * Scalar.exp(-logSD[1])])
+      assertClose(y, expected, absolute: tolerance, relative: tolerance)
+      assertClose(logDeterminant, Tensor([-(logSD[0] + logSD[1])]), absolute: tolerance, relative: tolerance)
+      assertClose(split.inverse(y).output, x, absolute: tolerance, relative: tolerance)
+
+      let far = Tensor<Scalar>(shape: [1, 2, 1, 2], scalars: [-10_000, -10_000, 1, 1])
+      let (_, standardDeviation) = split.gaussianParameters(far.split(count: 2, alongAxis: 1)[0])!
+      XCTAssertTrue(standardDeviation.scalars.allSatisfy { $0 >= -2 && $0 <= -2 + tolerance }, "\(standardDeviation.scalars)")
+      let (farY, farLogDeterminant) = split.forward(far)
+      XCTAssertTrue(farY.scalars.allSatisfy { $0.isFinite && abs($0) <= 10_001 * Scalar.exp(2) * (1 + tolerance) }, "\(farY.scalars)")
+      assertClose(farLogDeterminant, Tensor([4]), absolute: 10 * tolerance, relative: tolerance)
+      assertClose(split.inverse(farY).output, far, absolute: tolerance, relative: tolerance)
+    }
+    check(Float.self, tolerance: 1e-5)
+    check(Double.self, tolerance: 1e-12)
+  }
+
   /// A flow over the composite gives log N(inner(x₁)) + log|det ∂inner/∂x₁|
   /// (the inner model's density of x₁) plus log N(x₂; μ(x₁), σ(x₁)²), the
   /// Gaussian written out here from a convolution of x₁.

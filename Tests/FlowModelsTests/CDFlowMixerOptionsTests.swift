@@ -34,14 +34,18 @@ final class CDFlowMixerOptionsTests: XCTestCase {
     XCTAssertTrue(
       optionsConfiguration(initialization: .identity, normalization: .spectral).jsonString.contains(
         #""circulantDiagonalInitialization":"identity","circulantDiagonalNormalization":"spectral""#))
-    // A checkpoint's configuration from before the options: the defaults.
+    // A checkpoint's configuration from before the options: the defaults,
+    // and an unbounded split prior, as such checkpoints were trained.
     let old =
       #"{"channels":1,"couplingScale":"sigmoid","height":28,"hiddenChannels":64,"learnedSplitPrior":true,"#
       + #""levels":2,"mixer":"cd:2","seed":3,"stepsPerLevel":8,"width":28}"#
     let decoded = try CDFlowConfiguration(jsonString: old)
     XCTAssertEqual(decoded.circulantDiagonalInitialization, .random)
     XCTAssertEqual(decoded.circulantDiagonalNormalization, .none)
-    XCTAssertEqual(decoded, CDFlowConfiguration(seed: 3))
+    XCTAssertNil(decoded.splitPriorLogStandardDeviationBound)
+    XCTAssertEqual(decoded, CDFlowConfiguration(splitPriorLogStandardDeviationBound: nil, seed: 3))
+    XCTAssertNil(CDFlow<Float>(configuration: decoded).splitForTesting.logStandardDeviationBound)
+    XCTAssertEqual(CDFlow<Float>(configuration: CDFlowConfiguration()).splitForTesting.logStandardDeviationBound, 2)
     let unknown = optionsConfiguration(normalization: .spectral).jsonString.replacingOccurrences(
       of: "spectral", with: "frobenius")
     XCTAssertThrowsError(try CDFlowConfiguration(jsonString: unknown))
@@ -102,5 +106,12 @@ final class CDFlowMixerOptionsTests: XCTestCase {
       XCTAssertEqual(groups.contains { $0.contains(parameter: name) }, isMixerParameter(name), name)
     }
     XCTAssertEqual(CDFlow<Float>(configuration: optionsConfiguration(mixer: .lu)).circulantDiagonalLearningRateGroups(scale: 2), [])
+  }
+}
+
+private extension CDFlow {
+  /// The first level's split (level 0 is `[Squeeze, K steps, MultiScale, Unsqueeze]`).
+  var splitForTesting: MultiScaleSplit<Scalar> {
+    (transform.layers[configuration.stepsPerLevel + 1] as! MultiScale<Chain<Scalar>>).split
   }
 }

@@ -48,7 +48,10 @@ final class CDFlowPeerTests: XCTestCase {
       CDFlowConfiguration(
         height: 8, width: 8, levels: 2, stepsPerLevel: 2, hiddenChannels: 4, mixer: .dense, learnedSplitPrior: false,
         seed: 24),
-      CDFlowConfiguration(height: 8, width: 8, levels: 2, stepsPerLevel: 2, hiddenChannels: 4, mixer: .reverse, seed: 25),
+      // A tight split-prior bound, so that the peer's c·tanh(r/c) is exercised far from the identity.
+      CDFlowConfiguration(
+        height: 8, width: 8, levels: 2, stepsPerLevel: 2, hiddenChannels: 4, mixer: .reverse,
+        splitPriorLogStandardDeviationBound: 0.25, seed: 25),
     ]
     var urls: [URL] = []
     for (index, configuration) in configurations.enumerated() {

@@ -155,6 +155,7 @@ final class CDFlowTests: XCTestCase {
         mixer: .circulantDiagonal(factors: 4), couplingScale: .softClamp(bound: 2.5), learnedSplitPrior: false,
         seed: UInt64.max - 1),
       CDFlowConfiguration(mixer: .lu), CDFlowConfiguration(mixer: .dense), CDFlowConfiguration(mixer: .reverse),
+      CDFlowConfiguration(splitPriorLogStandardDeviationBound: nil), CDFlowConfiguration(splitPriorLogStandardDeviationBound: 0.75),
     ]
     for configuration in configurations {
       let json = configuration.jsonString
@@ -163,7 +164,13 @@ final class CDFlowTests: XCTestCase {
     XCTAssertEqual(
       CDFlowConfiguration(seed: 3).jsonString,
       #"{"channels":1,"couplingScale":"sigmoid","height":28,"hiddenChannels":64,"learnedSplitPrior":true,"#
-        + #""levels":2,"mixer":"cd:2","seed":3,"stepsPerLevel":8,"width":28}"#)
+        + #""levels":2,"mixer":"cd:2","seed":3,"splitPriorLogStandardDeviationBound":2,"stepsPerLevel":8,"width":28}"#)
+    // Unbounded (as checkpoints before the bound): the key is absent.
+    XCTAssertFalse(
+      CDFlowConfiguration(splitPriorLogStandardDeviationBound: nil).jsonString.contains("splitPriorLogStandardDeviationBound"))
+    XCTAssertEqual(
+      CDFlowConfiguration(splitPriorLogStandardDeviationBound: 0).problem,
+      "the split prior's log σ bound 0.0 must be positive and finite")
     XCTAssertEqual(CDFlowMixer("cd"), .circulantDiagonal(factors: 2))
     XCTAssertNil(CDFlowMixer("cd:0"))
     XCTAssertNil(CDFlowMixer("butterfly"))

@@ -31,8 +31,21 @@ import FlowTensor
 /// convolution maps the kept half's `channels/2` channels to `channels`
 /// channels: the first `channels/2` are μ, the last `channels/2` are log σ
 /// (PyTorch Glow's `chunk(2, dim=1)`). Its filter and bias start at zero,
-/// so a new learned split is the standard split. log σ is used unconstrained:
-/// any parameter value gives a valid bijection.
+/// so a new learned split is the standard split. Any parameter value gives a
+/// valid bijection.
+///
+/// log σ is the convolution's output as it is, Glow's choice, unless a
+/// bound c is given: then log σ = c·tanh(r/c) for the convolution's output
+/// r (the soft clamp of ``CouplingScale/softClamp(bound:)``), so that
+/// σ ∈ (e^−c, e^c), and log σ ≈ r where |r| ≪ c (the identity's slope at
+/// 0: a new split is still the standard one). Why bound it: the
+/// convolution is affine in the kept half, so on an input far from the
+/// training data (a kept half several times larger than any seen) it
+/// extrapolates log σ far below every value training reached, and ε =
+/// (x₂ − μ)/σ grows as e^(−log σ). A CDFlow on Fashion-MNIST (issue 6)
+/// whose training images never gave log σ below −2.05 gave one test
+/// image log σ = −6.0 at a pixel where x₂ − μ = 28: ε = 1.2·10⁴, and that
+/// one image's log-density −9.4·10⁷ nats carried the whole test mean.
 ///
 /// Parameters (learned prior only): `filter` `[channels, channels/2, 3, 3]`
 /// and `bias` `[channels]`.
@@ -48,6 +61,8 @@ public struct MultiScaleSplit<Scalar: TensorScalar>: Bijector {
   /// The channels of the input, both halves together.
   public let channels: Int
   public let prior: Prior
+  /// c in log σ = c·tanh(r/c) (learned prior only); `nil` for log σ = r, unbounded.
+  public let logStandardDeviationBound: Double?
   /// `[channels, channels/2, 3, 3]` for a learned prior, empty otherwise.
   public var filter: Tensor<Scalar>
   /// `[channels]` for a learned prior, empty otherwise.
@@ -57,11 +72,19 @@ public struct MultiScaleSplit<Scalar: TensorScalar>: Bijector {
   /// - Parameters:
   ///   - channels: even, at least 2.
   ///   - prior: the factored half's model; a learned prior starts as the standard one.
-  public init(channels: Int, prior: Prior = .learned) {
+  ///   - logStandardDeviationBound: c > 0 (finite) to soft-clamp a learned
+  ///     prior's log σ to (−c, c); `nil` (the default) leaves it unbounded.
+  public init(channels: Int, prior: Prior = .learned, logStandardDeviationBound: Double? = nil) {
     precondition(
       channels >= 2 && channels % 2 == 0, "MultiScaleSplit(channels: \(channels)): channels must be even and at least 2")
+    if let bound = logStandardDeviationBound {
+      precondition(
+        bound > 0 && bound.isFinite,
+        "MultiScaleSplit(logStandardDeviationBound: \(bound)): the bound must be positive and finite")
+    }
     self.channels = channels
     self.prior = prior
+    self.logStandardDeviationBound = logStandardDeviationBound
     switch prior {
     case .standardNormal:
       filter = Tensor.zeros(shape: [0])
@@ -72,13 +95,16 @@ public struct MultiScaleSplit<Scalar: TensorScalar>: Bijector {
     }
   }
 
-  /// μ(x₁) and log σ(x₁), each shaped like `kept`; `nil` for the standard prior.
+  /// μ(x₁) and log σ(x₁) (soft-clamped when ``logStandardDeviationBound``
+  /// is set), each shaped like `kept`; `nil` for the standard prior.
   /// - Parameters:
   ///   - kept: the kept half, `[batch, channels/2, height, width]`.
   public func gaussianParameters(_ kept: Tensor<Scalar>) -> (mean: Tensor<Scalar>, logStandardDeviation: Tensor<Scalar>)? {
     guard prior == .learned else { return nil }
     let pieces = conv2d(kept, filter: filter, bias: bias, padding: (1, 1)).split(count: 2, alongAxis: 1)
-    return (pieces[0], pieces[1])
+    guard let bound = logStandardDeviationBound else { return (pieces[0], pieces[1]) }
+    let c = Scalar(bound)
+    return (pieces[0], tanh(pieces[1] / c) * c)
   }
 
   /// Standardises the factored half given the kept half.

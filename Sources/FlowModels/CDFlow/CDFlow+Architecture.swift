@@ -20,7 +20,10 @@ extension CDFlow {
     if index < configuration.levels - 1 {
       let inner = level(index + 1, channels: squeezed / 2, configuration: configuration, using: &generator)
       let prior: MultiScaleSplit<Scalar>.Prior = configuration.learnedSplitPrior ? .learned : .standardNormal
-      layers.append(MultiScale(inner: inner, split: MultiScaleSplit(channels: squeezed, prior: prior)))
+      let split = MultiScaleSplit<Scalar>(
+        channels: squeezed, prior: prior,
+        logStandardDeviationBound: configuration.splitPriorLogStandardDeviationBound)
+      layers.append(MultiScale(inner: inner, split: split))
     }
     layers.append(Unsqueeze<Scalar>())
     return Chain(layers)

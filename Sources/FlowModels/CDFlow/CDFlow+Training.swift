@@ -41,20 +41,12 @@ extension CDFlow: TrainableModel {
   }
 
   /// The mean over the images of (−log p(x) + D·log 256)/(D·log 2), each
-  /// image's log-density summed in `Double`.
+  /// image's log-density summed in `Double` (the images' own figures are
+  /// ``imageScores(on:batchSize:using:)``'s).
   public func evaluate(on dataset: ImageDataset, batchSize: Int, using generator: inout SeededGenerator) -> Double {
     precondition(batchSize >= 1, "CDFlow.evaluate: batch size \(batchSize) must be ≥ 1")
     guard dataset.count > 0 else { return .nan }
-    var total = 0.0
-    var start = 0
-    while start < dataset.count {
-      let end = Swift.min(start + batchSize, dataset.count)
-      let pixels = dataset.batch(Array(start..<end), as: Scalar.self).images
-      let x = dequantize(pixels: pixels, using: &generator)
-      let logDensities = withoutRecording { logProbability(x) }
-      for value in logDensities.scalars { total -= Double(value) }
-      start = end
-    }
+    let total = imageScores(on: dataset, batchSize: batchSize, using: &generator).reduce(0) { $0 - $1.logProbability }
     return FlowLayers.bitsPerDimension(
       negativeLogLikelihood: total / Double(dataset.count), dimensions: dimensions)
   }

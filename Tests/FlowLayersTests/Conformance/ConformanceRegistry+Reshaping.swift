@@ -27,6 +27,11 @@ extension ConformanceRegistry {
         name: "MultiScaleSplit(learned)", inputShape: [2, 4, 2, 2], options: learnedSplitOptions,
         double: { _ in MultiScaleSplit<Double>(channels: 4, prior: .learned) },
         float: { _ in MultiScaleSplit<Float>(channels: 4, prior: .learned) }),
+      // A tight bound, so the suite's random parameters reach tanh's curved part.
+      ConformanceCase(
+        name: "MultiScaleSplit(learned, log σ bound 0.5)", inputShape: [2, 4, 2, 2], options: learnedSplitOptions,
+        double: { _ in MultiScaleSplit<Double>(channels: 4, prior: .learned, logStandardDeviationBound: 0.5) },
+        float: { _ in MultiScaleSplit<Float>(channels: 4, prior: .learned, logStandardDeviationBound: 0.5) }),
       ConformanceCase(
         name: "MultiScale(inner: ReshapingElementwiseAffine, split: learned)", inputShape: [2, 4, 2, 2],
         double: { MultiScale(inner: ReshapingElementwiseAffine<Double>(eventShape: [2, 2, 2], using: &$0), split: .init(channels: 4)) },
