@@ -30,30 +30,8 @@
 #define FLOW_KERNELS_X86 1
 #endif
 
-// P(t), lowest degree first (tools/fit_erfc.py).
-static const double kErfcPolynomial[] = {
-    -1.265513002313472,
-    1.0000361201880654,
-    0.37432651434642966,
-    0.09088048664823833,
-    -0.14266457299669275,
-    0.15813349550114336,
-    -1.2596299700561464,
-    3.3355712507295503,
-    -6.613888357901312,
-    9.522118054057545,
-    -7.4549760595651025,
-    -0.4036841695096381,
-    7.6174637784300705,
-    -8.612202098070268,
-    5.114546582144963,
-    -1.7650068307915507,
-    0.3292665575052167,
-    -0.024777778346191295};
-enum { kErfcDegree = sizeof kErfcPolynomial / sizeof kErfcPolynomial[0] - 1 };
-static const double kInverseSquareRootTwo = 0.70710678118654752440;
+#include "ErfcFit.h"
 static const double kInverseSquareRootTwoPi = 0.39894228040143267794;
-static const double kLargestZ = 10.5;
 
 // R(s) and U(s), lowest degree first (tools/fit_erf.py), for s = x²/2 ≤ 4.5.
 static const double kCdfSeries[] = {
