@@ -17,11 +17,11 @@ import _FlowKernels
 /// threads no longer share the cores with the pool's spinning workers (a
 /// rectangular-flow step at d = 50, exact estimator: 145 ms against 234).
 /// `flowbench gemm` then measured Float order 1024 at 237–260 GFLOP/s, as
-/// numpy; orders 256 and 512 have measured anywhere from 64 to 248 GFLOP/s
-/// across runs (512 reaches 248 when `OPENBLAS_NUM_THREADS=1` keeps
-/// OpenBLAS from starting its own worker at load; 256 reaches 215 over 200
-/// repetitions instead of 15, so early calls on a worker thread are slow),
-/// not understood yet. LAPACK factorisations of large matrices
+/// numpy. OpenBLAS's own idle worker, started when it loads, spun beside
+/// the pool and made order 512 erratic (65–248 GFLOP/s); it is shut down
+/// now (`_FlowKernels/LibraryThreads.c`) and 512 measures 231–241. Order
+/// 256, the suite's first case (~3 ms into a fresh process), still
+/// measures 128 or 217–222 from run to run. LAPACK factorisations of large matrices
 /// (``largeProductWork``), whose parallelism lives inside the library, get
 /// OpenBLAS's threads for the duration of the call
 /// (``withLibraryThreads(work:_:)``), with the pool's workers sent to

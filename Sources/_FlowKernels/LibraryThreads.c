@@ -4,13 +4,13 @@
 // spins on sched_yield for THREAD_TIMEOUT (2^28 cycles, ~0.1 s here) before
 // it sleeps, again after every call it takes part in. On two cores that
 // spinning worker shared a core with FlowTensor's pool worker: the two
-// yielded to each other thousands of times, and a process's first ~0.1 s
-// (most of a short benchmark, every short command) ran at one thread's
-// speed or worse: a [4096, 64] CD training step measured 0.39 or 0.67 ms
-// from one process to the next, and `flowbench gemm` orders 256 and 512
-// anywhere from 64 to 248 GFLOP/s. `OPENBLAS_THREAD_TIMEOUT=4` in the
-// environment removed both effects; this does the same from inside the
-// process by shutting the idle workers down. OpenBLAS starts them again on
+// yielded to each other ~1,100 times in a short `flowbench cd` run, and a
+// process's first ~0.1 s (most of a short benchmark, every short command)
+// ran at one thread's speed or worse: a [4096, 64] CD training step
+// measured 0.39 or 0.67 ms from one process to the next.
+// `OPENBLAS_THREAD_TIMEOUT=4` in the environment removed that; this does
+// the same from inside the process by shutting the idle workers down
+// (`flowbench gemm` order 512 went from 65–248 to 231–241 GFLOP/s). OpenBLAS starts them again on
 // its next threaded call (its fork handler relies on that), which FlowTensor
 // makes only for large LAPACK factorisations.
 #define _GNU_SOURCE
