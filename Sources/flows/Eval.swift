@@ -5,23 +5,34 @@ import NormalizingFlows
 /// `flows eval --checkpoint PATH`: the test figure of a saved model.
 struct Eval: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Evaluate a checkpoint on the held-out split (test bits/dim).",
+    abstract: "Evaluate a checkpoint on the held-out split (bits/dim, nats or bits/char).",
     discussion: """
-      The evaluation is the one the training run made at its end: the same dequantisation noise (seeded by \
-      the run's seed) and batches, so on the same images it repeats the figure the run reported.
+      The evaluation is the one the training run made at its end: the same random draws (dequantisation noise, \
+      encoder samples; seeded by the run's seed) and batches, so on the same items it repeats the figure the run \
+      reported. CDFlow, rectangular-flow, TarFlowLM and charlm checkpoints.
       """)
 
   @Option(help: "A checkpoint written by flows train.")
   var checkpoint: String
 
-  @Option(help: "The data (default: the dataset the checkpoint was trained on).")
+  @Option(help: "The data or corpus (default: the one the checkpoint was trained on).")
   var dataset: String?
 
-  @Option(help: "Evaluate on the first this many test images (default all).")
+  @Option(help: "Evaluate on the first this many test images or windows (default all).")
   var count: Int?
 
-  @Option(help: "Seed of the dequantisation noise's stream (default: the training run's seed).")
+  @Option(help: "Seed of the evaluation's random draws (default: the training run's seed).")
   var seed: UInt64?
+
+  @Option(help: "The split of a text model's evaluation: test (default), validation or train.")
+  var heldOut: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Also the importance-weighted bound over this many encoder draws per window (TarFlowLM).",
+      discussion: "log (1/S) Σ_s p(x, z_s)/q(z_s|x): tighter than the ELBO as S grows, still an upper bound on "
+        + "the model's bits per character."))
+  var importanceSamples: Int?
 
   @Option(help: "Also list the this many test images of lowest likelihood, with their bits/dim (CDFlow).")
   var worst: Int?
@@ -40,12 +51,23 @@ struct Eval: ParsableCommand {
     if let count, count < 1 { throw ValidationError("--count \(count) must be at least 1") }
     if let worst, worst < 1 { throw ValidationError("--worst \(worst) must be at least 1") }
     if let breakdown, breakdown < 0 { throw ValidationError("--breakdown \(breakdown) must be an image index ≥ 0") }
+    if let importanceSamples, importanceSamples < 1 {
+      throw ValidationError("--importance-samples \(importanceSamples) must be at least 1")
+    }
   }
 
   func run() throws {
     let command = "flows eval"
     do {
       let stored = try TrainingCheckpoint(contentsOf: URL(fileURLWithPath: checkpoint))
+      let isText = [TarFlowLM<Float>.modelName, CharacterLanguageModel<Float>.modelName].contains(stored.modelName)
+      if !isText, heldOut != nil || importanceSamples != nil {
+        throw reportFailure(
+          command: command, message: "--held-out and --importance-samples are for text models, not '\(stored.modelName)'")
+      }
+      if isText, worst != nil || breakdown != nil {
+        throw reportFailure(command: command, message: "--worst and --breakdown are for CDFlow, not '\(stored.modelName)'")
+      }
       let source = DatasetSource(dataset ?? stored.metadata["dataset"] ?? "fashion-mnist")
       switch stored.modelName {
       case CDFlow<Float>.modelName:
@@ -78,12 +100,16 @@ struct Eval: ParsableCommand {
           worst: worst.map { CDFlowImageScore.worst(scores, count: $0) }, terms: terms)
       case RectangularFlowModel<Float>.modelName:
         try evaluateRectangular(stored)
+      case TarFlowLM<Float>.modelName, CharacterLanguageModel<Float>.modelName:
+        try evaluateText(stored)
       default:
         throw reportFailure(command: command, message: "\(checkpoint): no evaluation for model '\(stored.modelName)'")
       }
     } catch let error as TrainingError {
       throw reportFailure(command: command, message: "\(error)")
     } catch let error as DatasetError {
+      throw reportFailure(command: command, message: "\(error)")
+    } catch let error as CharacterCorpusError {
       throw reportFailure(command: command, message: "\(error)")
     }
   }
