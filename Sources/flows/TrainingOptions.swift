@@ -41,6 +41,12 @@ struct TrainingOptions<Profile: TrainingOptionsProfile>: ParsableArguments {
   @Option(help: "Linear warm-up steps (default 100).")
   var warmup: Int?
 
+  @Option(help: "Cosine decay of the rate after the warm-up, reaching --final-lr at this step (default: none, constant).")
+  var decaySteps: Int?
+
+  @Option(help: "The rate the cosine decay ends at (default 0).")
+  var finalLr: Double?
+
   @Option(help: ArgumentHelp(Profile.clipHelp))
   var clip: Double?
 
@@ -69,7 +75,8 @@ struct TrainingOptions<Profile: TrainingOptionsProfile>: ParsableArguments {
   var fixedOptionsGiven: [String] {
     [
       ("--batch-size", batchSize != nil), ("--lr", lr != nil), ("--optimizer", optimizer != nil),
-      ("--weight-decay", weightDecay != nil), ("--warmup", warmup != nil), ("--clip", clip != nil),
+      ("--weight-decay", weightDecay != nil), ("--warmup", warmup != nil), ("--decay-steps", decaySteps != nil),
+      ("--final-lr", finalLr != nil), ("--clip", clip != nil),
       ("--seed", seed != nil),
     ].filter(\.1).map(\.0)
   }
@@ -96,7 +103,8 @@ struct TrainingOptions<Profile: TrainingOptionsProfile>: ParsableArguments {
       batchSize: batchSize ?? Profile.defaultBatchSize,
       evaluateEvery: evalEvery, evaluationCount: evalCount, finalEvaluationCount: finalEvalCount,
       evaluationBatchSize: Profile.evaluationBatchSize, checkpointEvery: checkpointEvery,
-      stop: timeBudget.map { .timeBudget(seconds: $0) } ?? .steps(steps ?? 1000), seed: seed ?? 0)
+      stop: timeBudget.map { .timeBudget(seconds: $0) } ?? .steps(steps ?? 1000), seed: seed ?? 0,
+      decaySteps: decaySteps, finalLearningRate: finalLr)
   }
 }
 

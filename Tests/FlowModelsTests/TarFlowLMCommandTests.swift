@@ -56,4 +56,23 @@ final class TarFlowLMCommandTests: XCTestCase {
       XCTAssertTrue(errors.contains("--held-out '\(split)' is not test or validation"), errors)
     }
   }
+
+  /// A cosine decay is part of the run: stored in the checkpoint, so a
+  /// resume may not change it; a final rate above the peak is refused.
+  func testDecayIsFixedByTheCheckpoint() throws {
+    let (status, json, errors) = try trainTiny(["--decay-steps", "4", "--final-lr", "1e-5"])
+    XCTAssertEqual(status, 0, errors)
+    XCTAssertTrue((json?["test_bpc"] as? Double)?.isFinite == true, errors)
+    let (resumed, _, resumeErrors) = try FlowsExecutable.run(
+      ["train", "tarflowlm", "--resume", "--checkpoint", "run/t.safetensors", "--decay-steps", "8", "--steps", "3"],
+      in: directory)
+    XCTAssertEqual(resumed, 64, resumeErrors)
+    XCTAssertTrue(resumeErrors.contains("--decay-steps cannot change when resuming"), resumeErrors)
+    let (continued, _, continueErrors) = try FlowsExecutable.run(
+      ["train", "tarflowlm", "--resume", "--checkpoint", "run/t.safetensors", "--steps", "3"], in: directory)
+    XCTAssertEqual(continued, 0, continueErrors)
+    let (refused, _, refusedErrors) = try trainTiny(["--lr", "1e-3", "--decay-steps", "4", "--final-lr", "1e-2"])
+    XCTAssertEqual(refused, 64, refusedErrors)
+    XCTAssertTrue(refusedErrors.contains("final learning rate 0.01 must be in 0…0.001 (the peak)"), refusedErrors)
+  }
 }

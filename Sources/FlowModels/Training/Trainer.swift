@@ -208,13 +208,10 @@ public struct Trainer<Model: TrainableModel> {
       checkpoint: checkpoint?.path, parameterCount: model.parameterCount)
   }
 
-  /// The learning rate of the next update: the linear warm-up, then the peak.
-  public var currentLearningRate: Double {
-    configuration.warmupSteps <= 1
-      ? configuration.learningRate
-      : LinearWarmup(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps)
-        .learningRate(atStep: state.step)
-  }
+  /// The learning rate of the next update: the linear warm-up, then the
+  /// peak, or with ``TrainingConfiguration/decaySteps`` a cosine decay to
+  /// the final rate.
+  public var currentLearningRate: Double { configuration.learningRate(atStep: state.step) }
 
   private func isFinished(runSeconds: Double) -> Bool {
     switch configuration.stop {

@@ -63,6 +63,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// W: the rate ramps linearly from η/W to η over the first W steps
   /// (``FlowTensor/LinearWarmup``); 0 or 1 for none.
   public var warmupSteps: Int
+  /// N of a cosine decay after the warm-up: the rate falls from
+  /// ``learningRate`` at step W to ``finalLearningRate`` at step N and stays
+  /// there (``FlowTensor/WarmupCosineDecay``, as TarFlow's training);
+  /// `nil`: constant after the warm-up. Absent from the JSON when `nil`, so
+  /// configurations written before it decode unchanged.
+  public var decaySteps: Int?
+  /// η_min, the rate the cosine decay ends at; `nil` for 0.
+  public var finalLearningRate: Double?
   /// The largest global gradient norm let through (``FlowTensor/clipByGlobalNorm(_:maximumNorm:)``);
   /// `nil` for no clipping.
   public var gradientClipNorm: Double?
@@ -94,13 +102,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     gradientClipNorm: Double? = 100, batchSize: Int = 64, evaluateEvery: Int = 500, evaluationCount: Int? = 1000,
     finalEvaluationCount: Int? = nil, evaluationBatchSize: Int = 500, checkpointEvery: Int = 1000,
     recordEvery: Int = 25, logInterval: Double = 5, stop: Stop = .steps(1000), seed: UInt64 = 0,
-    learningRateGroups: [LearningRateGroup]? = nil
+    learningRateGroups: [LearningRateGroup]? = nil, decaySteps: Int? = nil, finalLearningRate: Double? = nil
   ) {
     self.optimizer = optimizer
     self.learningRate = learningRate
     self.learningRateGroups = learningRateGroups
     self.weightDecay = weightDecay
     self.warmupSteps = warmupSteps
+    self.decaySteps = decaySteps
+    self.finalLearningRate = finalLearningRate
     self.gradientClipNorm = gradientClipNorm
     self.batchSize = batchSize
     self.evaluateEvery = evaluateEvery
@@ -127,6 +137,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
       return "the learning-rate multiplier \(group.multiplier) of '\(group.path)' must be finite and ≥ 0"
     }
     if warmupSteps < 0 { return "warm-up steps \(warmupSteps) must be ≥ 0" }
+    if let decaySteps, decaySteps <= warmupSteps {
+      return "decay steps \(decaySteps) must be more than the warm-up steps \(warmupSteps)"
+    }
+    if let finalLearningRate, !(finalLearningRate >= 0 && finalLearningRate <= learningRate) {
+      return "final learning rate \(finalLearningRate) must be in 0…\(learningRate) (the peak)"
+    }
+    if finalLearningRate != nil && decaySteps == nil { return "a final learning rate needs decay steps" }
     if let clip = gradientClipNorm, !(clip > 0) { return "gradient clip norm \(clip) must be > 0" }
     if batchSize < 1 { return "batch size \(batchSize) must be ≥ 1" }
     if evaluateEvery < 0 { return "evaluate-every \(evaluateEvery) must be ≥ 0" }
@@ -142,6 +159,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
       return "time budget \(seconds) s must be positive and finite"
     default: return nil
     }
+  }
+
+  /// The rate of update step `step` (0-based): the linear warm-up (none
+  /// for W ≤ 1), then the peak or the cosine decay.
+  public func learningRate(atStep step: Int) -> Double {
+    let warmup = warmupSteps <= 1 ? 0 : warmupSteps
+    if let decaySteps {
+      return WarmupCosineDecay(
+        peak: learningRate, minimum: finalLearningRate ?? 0, warmupSteps: warmup, totalSteps: decaySteps
+      ).learningRate(atStep: step)
+    }
+    return warmup == 0 ? learningRate : LinearWarmup(peak: learningRate, warmupSteps: warmup).learningRate(atStep: step)
   }
 
   /// The configuration as JSON with sorted keys, one line.
