@@ -45,6 +45,9 @@ struct TrainCDFlow: ParsableCommand {
   @Option(help: "Channel-aware learning-rate scale s: each circulant-diagonal mixer of n channels trains at s/√n times --lr (default: off, 1×).")
   var cdLrScale: Double?
 
+  @Option(help: "c of the learned split priors' log σ = c·tanh(r/c) (default 2; 0: unbounded, Glow's).")
+  var splitBound: Double?
+
   @OptionGroup var training: TrainingOptions<CDFlowTrainingProfile>
 
   @Option(help: "Train on the first this many training images only (default all).")
@@ -78,12 +81,15 @@ struct TrainCDFlow: ParsableCommand {
           "\(circulantDiagonalOptions.joined(separator: ", ")) only work with --mixer cd, not --mixer \(mixer)")
       }
     }
+    if let splitBound, !(splitBound >= 0 && splitBound.isFinite) {
+      throw ValidationError("--split-bound \(splitBound) must be finite and ≥ 0 (0 for unbounded)")
+    }
     try training.validateOptimizer()
     if output.resume {
       let model: [(String, Bool)] = [
         ("--levels", levels != nil), ("--steps-per-level", stepsPerLevel != nil), ("--hidden", hidden != nil),
         ("--mixer", mixer != nil), ("--cd-init", cdInit != nil), ("--cd-normalization", cdNormalization != nil),
-        ("--cd-lr-scale", cdLrScale != nil),
+        ("--cd-lr-scale", cdLrScale != nil), ("--split-bound", splitBound != nil),
       ]
       let given = model.filter(\.1).map(\.0) + training.fixedOptionsGiven + (trainCount != nil ? ["--train-count"] : [])
       if !given.isEmpty {
@@ -94,6 +100,12 @@ struct TrainCDFlow: ParsableCommand {
     if let problem = training.trainingConfiguration.problem { throw ValidationError(problem) }
   }
 
+  /// The split priors' bound c: 2 unless given, `nil` (unbounded) for 0.
+  private var resolvedSplitBound: Double? {
+    guard let splitBound else { return 2 }
+    return splitBound > 0 ? splitBound : nil
+  }
+
   func run() throws {
     let checkpointURL = URL(fileURLWithPath: checkpoint)
     let curveURL = output.curveURL(beside: checkpointURL)
@@ -102,6 +114,7 @@ struct TrainCDFlow: ParsableCommand {
       model: CDFlowConfiguration(
         levels: levels ?? 2, stepsPerLevel: stepsPerLevel ?? 8, hiddenChannels: hidden ?? 64,
         mixer: mixer.flatMap(CDFlowMixer.init) ?? .circulantDiagonal(factors: 2),
+        splitPriorLogStandardDeviationBound: resolvedSplitBound,
         circulantDiagonalInitialization: cdInit.flatMap(CirculantDiagonalInitialization.init) ?? .random,
         circulantDiagonalNormalization: cdNormalization.flatMap(CirculantDiagonalNormalization.init) ?? .none,
         seed: training.seed ?? 0),

@@ -56,6 +56,9 @@ final class CommandLineTests: XCTestCase {
       (["train", "cdflow", "--optimizer", "sgd"], "--optimizer 'sgd' is not adam or adamw"),
       (["train", "cdflow", "--batch-size", "0"], "batch size 0 must be ≥ 1"),
       (["train", "cdflow", "--resume", "--levels", "2", "--hidden", "3"], "--levels, --hidden cannot change when resuming"),
+      (["train", "cdflow", "--split-bound=-1"], "--split-bound -1.0 must be finite and ≥ 0 (0 for unbounded)"),
+      (["train", "cdflow", "--resume", "--split-bound", "3"], "--split-bound cannot change when resuming"),
+      (["train", "cdflow", "--decay-steps", "50", "--warmup", "100"], "decay steps 50 must be more than the warm-up steps 100"),
       (["train", "rnvp"], "rnvp"),
       (["eval"], "--checkpoint"),
       (["sample", "--checkpoint", "c.safetensors", "--count", "0"], "--count 0 must be at least 1"),
@@ -133,5 +136,23 @@ final class CommandLineTests: XCTestCase {
     XCTAssertEqual(status, 0, errors)
     XCTAssertEqual(try jsonObject(output)["steps"] as? Int, 5)
     XCTAssertTrue(errors.contains("resuming at step 3"), errors)
+  }
+
+  /// `--split-bound` reaches the model's configuration (and its checkpoint):
+  /// 2 by default, the value given, unbounded for 0.
+  func testSplitBoundIsStoredInTheCheckpoint() throws {
+    let dataset = try writeDataset(named: "data")
+    let tiny = [
+      "train", "cdflow", "--dataset", dataset, "--levels", "2", "--steps-per-level", "1", "--hidden", "8",
+      "--batch-size", "8", "--eval-count", "8", "--steps", "1", "--json",
+    ]
+    for (given, expected) in [(nil, 2.0), ("0.5", 0.5), ("0", nil)] as [(String?, Double?)] {
+      let name = "run/bound-\(given ?? "default").safetensors"
+      let (status, _, errors) = try flows(tiny + ["--checkpoint", name] + (given.map { ["--split-bound", $0] } ?? []))
+      XCTAssertEqual(status, 0, errors)
+      let stored = try TrainingCheckpoint(contentsOf: directory.appendingPathComponent(name))
+      let model = try stored.model(CDFlow<Float>.self)
+      XCTAssertEqual(model.configuration.splitPriorLogStandardDeviationBound, expected, "\(String(describing: given))")
+    }
   }
 }
