@@ -44,6 +44,17 @@ struct TextTrainingOptions: ParsableArguments {
     ].filter(\.1).map(\.0) + training.fixedOptionsGiven
   }
 
+  /// The architecture options, and the Markov chain's without `--corpus`,
+  /// named when given (a grown model takes them from its checkpoint).
+  var modelOptionsGiven: [String] {
+    [
+      ("--markov-order", corpus == nil && markovOrder != nil),
+      ("--markov-sharpness", corpus == nil && markovSharpness != nil),
+      ("--markov-seed", corpus == nil && markovSeed != nil), ("--context", context != nil), ("--width", width != nil),
+      ("--heads", heads != nil),
+    ].filter(\.1).map(\.0)
+  }
+
   /// The checks common to both commands.
   func validate(fixedModelOptions: [String]) throws {
     try training.validateStop()

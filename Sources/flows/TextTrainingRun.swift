@@ -12,6 +12,11 @@ struct TextTrainingRun<Model: TrainableModel> where Model.Dataset == CharacterWi
   var options: TextTrainingOptions
   /// The model at its initial parameters (ignored when resuming).
   var makeModel: () throws -> Model
+  /// The corpus of the checkpoint a grown model comes from, used when
+  /// `--corpus` is not given.
+  var startingCorpus: String? = nil
+  /// Metadata stored in the run's checkpoints besides the corpus.
+  var extraMetadata: [String: String] = [:]
   /// The model's context, from its configuration.
   var context: (Model) -> Int
   /// A one-line description of the architecture.
@@ -45,6 +50,7 @@ struct TextTrainingRun<Model: TrainableModel> where Model.Dataset == CharacterWi
       if options.corpus == nil, let text = stored.metadata["corpus"] { source = TextCorpusSource(text) }
     } else {
       model = try makeModel()
+      if options.corpus == nil, let startingCorpus { source = TextCorpusSource(startingCorpus) }
     }
     let corpus = try source.load()
     let heldOut = options.resolvedHeldOut
@@ -70,6 +76,7 @@ struct TextTrainingRun<Model: TrainableModel> where Model.Dataset == CharacterWi
         stored.checkpointEvery = adjusted.checkpointEvery
       }
     }
+    trainer.extraMetadata.merge(extraMetadata) { _, new in new }
     trainer.extraMetadata["corpus"] = source.specification
     trainer.curveURL = curve
     try createDirectories(of: [checkpoint, curve], commandName: commandName)

@@ -39,6 +39,13 @@ struct TrainTarFlowLM: ParsableCommand {
   @Option(help: "Freeze the first this many flows (progressive training; default 0).")
   var frozenBlocks: Int?
 
+  @Option(
+    help: ArgumentHelp(
+      "Start from this checkpoint's model with one more flow on the base side, its flows frozen.",
+      discussion: "Progressive training (§3.3): train a stage, then grow it. The architecture and, unless "
+        + "--corpus is given, the corpus come from the checkpoint; the optimizer and the step count start afresh."))
+  var addBlockTo: String?
+
   func validate() throws {
     if let transform, TarFlowLMTransform(rawValue: transform.lowercased()) == nil {
       throw ValidationError("--transform '\(transform)' is not one of affine, mix1, mixd")
@@ -50,7 +57,31 @@ struct TrainTarFlowLM: ParsableCommand {
       ("--frozen-blocks", frozenBlocks != nil),
     ].filter(\.1).map(\.0)
     try options.validate(fixedModelOptions: fixed)
+    if addBlockTo != nil {
+      if options.output.resume { throw ValidationError("--add-block-to starts a new run: it cannot be used with --resume") }
+      let given = fixed + options.modelOptionsGiven
+      if !given.isEmpty {
+        throw ValidationError("\(given.joined(separator: ", ")) cannot be given with --add-block-to: the checkpoint fixes them")
+      }
+      if options.training.weightDecay.map({ $0 > 0 }) == true {
+        // Decay would move the frozen flows: their gradient is zero, not their update.
+        throw ValidationError("--weight-decay must be 0 with --add-block-to: it would change the frozen flows")
+      }
+      return
+    }
     if !options.output.resume, let problem = modelConfiguration.problem { throw ValidationError(problem) }
+  }
+
+  /// The model `--add-block-to` names, grown by one frozen-below block
+  /// (initial values from the run's seed).
+  /// - Throws: `TrainingError` when the file is unreadable or not a TarFlowLM checkpoint.
+  private func grownModel(from path: String) throws -> (model: TarFlowLM<Float>, corpus: String?) {
+    let stored = try TrainingCheckpoint(contentsOf: URL(fileURLWithPath: path))
+    guard stored.modelName == TarFlowLM<Float>.modelName else {
+      throw TrainingError.modelMismatch(path: path, expected: TarFlowLM<Float>.modelName, found: stored.modelName)
+    }
+    var generator = SeededGenerator(seed: options.seed ^ 0xB10C_0000)
+    return (try stored.model(TarFlowLM<Float>.self).addingBlock(using: &generator), stored.metadata["corpus"])
   }
 
   var modelConfiguration: TarFlowLMConfiguration {
@@ -64,9 +95,19 @@ struct TrainTarFlowLM: ParsableCommand {
 
   func run() throws {
     let configuration = modelConfiguration
+    var grown: (model: TarFlowLM<Float>, corpus: String?)?
+    if let addBlockTo {
+      do {
+        grown = try grownModel(from: addBlockTo)
+      } catch let error as TrainingError {
+        throw reportFailure(command: "flows train tarflowlm", message: "\(error)")
+      }
+    }
     try TextTrainingRun<TarFlowLM<Float>>(
       commandName: "flows train tarflowlm", options: options,
-      makeModel: { TarFlowLM(configuration: configuration) },
+      makeModel: { grown?.model ?? TarFlowLM(configuration: configuration) },
+      startingCorpus: grown?.corpus,
+      extraMetadata: addBlockTo.map { ["grown_from": $0] } ?? [:],
       context: { $0.length },
       describe: { model in
         let c = model.configuration
@@ -79,7 +120,7 @@ struct TrainTarFlowLM: ParsableCommand {
           ("transform", .string(c.transform.rawValue)), ("latent_dim", .number(Double(c.latentDimension))),
           ("blocks", .number(Double(c.blockCount))), ("layers", .number(Double(c.layersPerBlock))),
           ("width", .number(Double(c.width))), ("patch_size", .number(Double(c.patchSize))),
-          ("components", .number(Double(c.mixtureComponents))),
+          ("components", .number(Double(c.mixtureComponents))), ("frozen_blocks", .number(Double(c.frozenBlockCount))),
           ("mixture_hidden", .number(Double(c.mixtureHiddenSize))),
         ]
       }

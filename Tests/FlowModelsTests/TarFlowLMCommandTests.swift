@@ -1,3 +1,5 @@
+import FlowModels
+import FlowTensor
 import Foundation
 import XCTest
 import _TestSupport
@@ -74,5 +76,62 @@ final class TarFlowLMCommandTests: XCTestCase {
     let (refused, _, refusedErrors) = try trainTiny(["--lr", "1e-3", "--decay-steps", "4", "--final-lr", "1e-2"])
     XCTAssertEqual(refused, 64, refusedErrors)
     XCTAssertTrue(refusedErrors.contains("final learning rate 0.01 must be in 0…0.001 (the peak)"), refusedErrors)
+  }
+
+  /// Progressive training from the command line: `--add-block-to` grows a
+  /// trained checkpoint by one flow, trains only the new one (the earlier
+  /// flow's parameters come back unchanged), and takes the corpus and
+  /// architecture from the checkpoint.
+  func testAddBlockToGrowsAFrozenModel() throws {
+    let (status, first, errors) = try trainTiny(["--transform", "mixd"])
+    XCTAssertEqual(status, 0, errors)
+    XCTAssertEqual(first?["blocks"] as? Int, 1)
+    let (grownStatus, grownOutput, grownErrors) = try FlowsExecutable.run(
+      ["train", "tarflowlm", "--add-block-to", "run/t.safetensors", "--batch-size", "4", "--warmup", "0",
+       "--eval-count", "2", "--final-eval-count", "3", "--steps", "2", "--json", "--checkpoint", "run/g.safetensors"],
+      in: directory)
+    XCTAssertEqual(grownStatus, 0, grownErrors)
+    let grown = try XCTUnwrap(try? JSONSerialization.jsonObject(with: Data(grownOutput.utf8)) as? [String: Any])
+    XCTAssertEqual(grown["blocks"] as? Int, 2)
+    XCTAssertEqual(grown["frozen_blocks"] as? Int, 1)
+    XCTAssertEqual(grown["transform"] as? String, "mixd")
+    XCTAssertEqual(grown["corpus"] as? String, "markov:1:3.0:0")
+    XCTAssertEqual(grown["steps"] as? Int, 2)
+
+    let before = try TrainingCheckpoint(contentsOf: directory.appendingPathComponent("run/t.safetensors"))
+      .model(TarFlowLM<Float>.self)
+    let storedAfter = try TrainingCheckpoint(contentsOf: directory.appendingPathComponent("run/g.safetensors"))
+    XCTAssertEqual(storedAfter.metadata["grown_from"], "run/t.safetensors")
+    let after = try storedAfter.model(TarFlowLM<Float>.self)
+    let frozen = Dictionary(uniqueKeysWithValues: before.blocks[0].parameters.map { ($0.name, $0.value.scalars) })
+    let kept = after.blocks[0].parameters
+    XCTAssertEqual(kept.count, frozen.count)
+    XCTAssertGreaterThan(kept.count, 0)
+    for (name, value) in kept { XCTAssertEqual(value.scalars, frozen[name], "frozen parameter \(name) changed") }
+    // The new flow's initial values: the run's seed (0) as `--add-block-to` draws them.
+    var generator = SeededGenerator(seed: 0xB10C_0000)
+    let initial = Dictionary(
+      uniqueKeysWithValues: before.addingBlock(using: &generator).blocks[1].parameters.map { ($0.name, $0.value.scalars) })
+    XCTAssertEqual(Set(initial.keys), Set(after.blocks[1].parameters.map(\.name)))
+    let moved = after.blocks[1].parameters.filter { $0.value.scalars != initial[$0.name] }.count
+    XCTAssertGreaterThan(moved, 0, "the new flow did not train")
+
+    for (arguments, message) in [
+      (["--resume"], "--add-block-to starts a new run: it cannot be used with --resume"),
+      (["--blocks", "3"], "--blocks cannot be given with --add-block-to: the checkpoint fixes them"),
+      (["--width", "32"], "--width cannot be given with --add-block-to: the checkpoint fixes them"),
+      (["--optimizer", "adamw", "--weight-decay", "0.1"], "--weight-decay must be 0 with --add-block-to"),
+    ] {
+      let (refused, _, refusedErrors) = try FlowsExecutable.run(
+        ["train", "tarflowlm", "--add-block-to", "run/t.safetensors", "--checkpoint", "run/h.safetensors"] + arguments,
+        in: directory)
+      XCTAssertEqual(refused, 64, "\(arguments): \(refusedErrors)")
+      XCTAssertTrue(refusedErrors.contains(message), "\(arguments): \(refusedErrors)")
+    }
+    let (missing, _, missingErrors) = try FlowsExecutable.run(
+      ["train", "tarflowlm", "--add-block-to", "run/absent.safetensors", "--checkpoint", "run/h.safetensors"],
+      in: directory)
+    XCTAssertEqual(missing, 1, missingErrors)
+    XCTAssertTrue(missingErrors.contains("absent.safetensors"), missingErrors)
   }
 }
