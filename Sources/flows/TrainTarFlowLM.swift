@@ -39,6 +39,9 @@ struct TrainTarFlowLM: ParsableCommand {
   @Option(help: "Freeze the first this many flows (progressive training; default 0).")
   var frozenBlocks: Int?
 
+  @Option(help: "σ of every codebook entry at the start (default 0.5; the means start standard normal).")
+  var initialScale: Double?
+
   @Option(
     help: ArgumentHelp(
       "Start from this checkpoint's model with one more flow on the base side, its flows frozen.",
@@ -54,7 +57,7 @@ struct TrainTarFlowLM: ParsableCommand {
       ("--latent-dim", latentDim != nil), ("--blocks", blocks != nil), ("--layers", layers != nil),
       ("--transform", transform != nil), ("--components", components != nil),
       ("--mixture-hidden", mixtureHidden != nil), ("--patch-size", patchSize != nil),
-      ("--frozen-blocks", frozenBlocks != nil),
+      ("--frozen-blocks", frozenBlocks != nil), ("--initial-scale", initialScale != nil),
     ].filter(\.1).map(\.0)
     try options.validate(fixedModelOptions: fixed)
     if addBlockTo != nil {
@@ -90,7 +93,7 @@ struct TrainTarFlowLM: ParsableCommand {
       layersPerBlock: layers ?? 2, width: options.resolvedWidth, headCount: options.resolvedHeads,
       transform: transform.flatMap { TarFlowLMTransform(rawValue: $0.lowercased()) } ?? .affine,
       mixtureComponents: components ?? 27, mixtureHiddenSize: mixtureHidden ?? 128, patchSize: patchSize ?? 1,
-      frozenBlockCount: frozenBlocks ?? 0, seed: options.seed)
+      initialScale: initialScale ?? 0.5, frozenBlockCount: frozenBlocks ?? 0, seed: options.seed)
   }
 
   func run() throws {

@@ -134,4 +134,17 @@ final class TarFlowLMCommandTests: XCTestCase {
     XCTAssertEqual(missing, 1, missingErrors)
     XCTAssertTrue(missingErrors.contains("absent.safetensors"), missingErrors)
   }
+
+  /// `--initial-scale` sets the codebook's starting σ (stored in the
+  /// checkpoint's configuration); a non-positive one is refused.
+  func testInitialScaleReachesTheCodebook() throws {
+    let (status, _, errors) = try trainTiny(["--initial-scale", "0.2", "--steps", "1"])
+    XCTAssertEqual(status, 0, errors)
+    let model = try TrainingCheckpoint(contentsOf: directory.appendingPathComponent("run/t.safetensors"))
+      .model(TarFlowLM<Float>.self)
+    XCTAssertEqual(model.configuration.initialScale, 0.2)
+    let (refused, _, refusedErrors) = try trainTiny(["--initial-scale", "0", "--checkpoint", "run/z.safetensors"])
+    XCTAssertEqual(refused, 64, refusedErrors)
+    XCTAssertTrue(refusedErrors.contains("initial scale 0.0 must be positive"), refusedErrors)
+  }
 }
