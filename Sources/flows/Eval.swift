@@ -85,8 +85,7 @@ struct Eval: ParsableCommand {
         let value = FlowLayers.bitsPerDimension(
           negativeLogLikelihood: scores.reduce(0) { $0 - $1.logProbability } / Double(items.count),
           dimensions: model.dimensions)
-        let elapsed = (clock.now - start).components
-        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        let seconds = (clock.now - start).seconds
         var terms: [CDFlowLogProbabilityTerm]?
         if let breakdown {
           guard breakdown < items.count else {

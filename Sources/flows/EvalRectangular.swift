@@ -27,8 +27,7 @@ extension Eval {
     } catch {
       throw reportFailure(command: "flows eval", message: "the exact log-determinant failed: \(error)")
     }
-    let elapsed = (clock.now - start).components
-    let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+    let seconds = (clock.now - start).seconds
     if json {
       print(JSONValue.object([
         ("model", .string(Model.modelName)),

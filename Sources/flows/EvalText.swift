@@ -43,8 +43,7 @@ extension Eval {
       windows = CharacterWindows(symbols: corpus[split], length: model.length).firstWindows(count)
       bound = model.evaluate(on: windows, following: configuration)
     }
-    let elapsed = (clock.now - start).components
-    let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+    let seconds = (clock.now - start).seconds
     let entropyRate = source.markovSource.map(\.entropyRate)
     if json {
       var fields: [(key: String, value: JSONValue)] = [

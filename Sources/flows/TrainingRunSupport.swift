@@ -35,3 +35,8 @@ extension Trainer {
     }
   }
 }
+
+extension Duration {
+  /// The duration in seconds (the reports' `seconds` field).
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -128,10 +128,7 @@ public struct Trainer<Model: TrainableModel> {
   ) throws -> TrainingSummary {
     let clock = ContinuousClock()
     let start = clock.now
-    func runSeconds() -> Double {
-      let components = (clock.now - start).components
-      return Double(components.seconds) + Double(components.attoseconds) * 1e-18
-    }
+    func runSeconds() -> Double { (clock.now - start).seconds }
     let elapsedBefore = state.elapsedSeconds
     var runSteps = 0
     // A resumed run's checkpoints report its own evaluations, not the last run's final one.
