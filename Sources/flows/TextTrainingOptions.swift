@@ -37,23 +37,27 @@ struct TextTrainingOptions: ParsableArguments {
 
   /// The options a checkpoint fixes, named when given.
   var fixedOptionsGiven: [String] {
-    [
-      ("--markov-order", markovOrder != nil), ("--markov-sharpness", markovSharpness != nil),
-      ("--markov-seed", markovSeed != nil), ("--context", context != nil), ("--width", width != nil),
-      ("--heads", heads != nil),
-    ].filter(\.1).map(\.0) + training.fixedOptionsGiven
+    given(markovOptions + architectureOptions) + training.fixedOptionsGiven
   }
 
   /// The architecture options, and the Markov chain's without `--corpus`,
   /// named when given (a grown model takes them from its checkpoint).
   var modelOptionsGiven: [String] {
-    [
-      ("--markov-order", corpus == nil && markovOrder != nil),
-      ("--markov-sharpness", corpus == nil && markovSharpness != nil),
-      ("--markov-seed", corpus == nil && markovSeed != nil), ("--context", context != nil), ("--width", width != nil),
-      ("--heads", heads != nil),
-    ].filter(\.1).map(\.0)
+    given((corpus == nil ? markovOptions : []) + architectureOptions)
   }
+
+  private var markovOptions: [(String, Bool)] {
+    [
+      ("--markov-order", markovOrder != nil), ("--markov-sharpness", markovSharpness != nil),
+      ("--markov-seed", markovSeed != nil),
+    ]
+  }
+
+  private var architectureOptions: [(String, Bool)] {
+    [("--context", context != nil), ("--width", width != nil), ("--heads", heads != nil)]
+  }
+
+  private func given(_ options: [(String, Bool)]) -> [String] { options.filter(\.1).map(\.0) }
 
   /// The checks common to both commands.
   func validate(fixedModelOptions: [String]) throws {
