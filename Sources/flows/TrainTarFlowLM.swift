@@ -44,6 +44,13 @@ struct TrainTarFlowLM: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
+      "What the first flow's transformer reads: latents (the paper) or posterior (default latents).",
+      discussion: "posterior: each latent's posterior over the codebook, p(x | z), which is the one-hot of the "
+        + "character once the codes separate, as the discrete baseline reads."))
+  var conditionerInput: String?
+
+  @Option(
+    help: ArgumentHelp(
       "Start from this checkpoint's model with one more flow on the base side, its flows frozen.",
       discussion: "Progressive training (§3.3): train a stage, then grow it. The architecture and, unless "
         + "--corpus is given, the corpus come from the checkpoint; the optimizer and the step count start afresh."))
@@ -53,11 +60,15 @@ struct TrainTarFlowLM: ParsableCommand {
     if let transform, TarFlowLMTransform(rawValue: transform.lowercased()) == nil {
       throw ValidationError("--transform '\(transform)' is not one of affine, mix1, mixd")
     }
+    if let conditionerInput, TarFlowLMConditionerInput(rawValue: conditionerInput.lowercased()) == nil {
+      throw ValidationError("--conditioner-input '\(conditionerInput)' is not one of latents, posterior")
+    }
     let fixed = [
       ("--latent-dim", latentDim != nil), ("--blocks", blocks != nil), ("--layers", layers != nil),
       ("--transform", transform != nil), ("--components", components != nil),
       ("--mixture-hidden", mixtureHidden != nil), ("--patch-size", patchSize != nil),
       ("--frozen-blocks", frozenBlocks != nil), ("--initial-scale", initialScale != nil),
+      ("--conditioner-input", conditionerInput != nil),
     ].filter(\.1).map(\.0)
     try options.validate(fixedModelOptions: fixed)
     if addBlockTo != nil {
@@ -93,7 +104,9 @@ struct TrainTarFlowLM: ParsableCommand {
       layersPerBlock: layers ?? 2, width: options.resolvedWidth, headCount: options.resolvedHeads,
       transform: transform.flatMap { TarFlowLMTransform(rawValue: $0.lowercased()) } ?? .affine,
       mixtureComponents: components ?? 27, mixtureHiddenSize: mixtureHidden ?? 128, patchSize: patchSize ?? 1,
-      initialScale: initialScale ?? 0.5, frozenBlockCount: frozenBlocks ?? 0, seed: options.seed)
+      initialScale: initialScale ?? 0.5,
+      conditionerInput: conditionerInput.flatMap { TarFlowLMConditionerInput(rawValue: $0.lowercased()) } ?? .latents,
+      frozenBlockCount: frozenBlocks ?? 0, seed: options.seed)
   }
 
   func run() throws {
@@ -115,7 +128,8 @@ struct TrainTarFlowLM: ParsableCommand {
       describe: { model in
         let c = model.configuration
         return "\(c.transform.rawValue), \(c.blockCount) flows × \(c.layersPerBlock) layers, width \(c.width), "
-          + "d = \(c.latentDimension), patch \(c.patchSize), context \(c.length)"
+          + "d = \(c.latentDimension), patch \(c.patchSize), context \(c.length), first flow reads the "
+          + "\(c.conditionerInput.rawValue)"
       },
       extraFields: { model in
         let c = model.configuration
@@ -125,6 +139,7 @@ struct TrainTarFlowLM: ParsableCommand {
           ("width", .number(Double(c.width))), ("patch_size", .number(Double(c.patchSize))),
           ("components", .number(Double(c.mixtureComponents))), ("frozen_blocks", .number(Double(c.frozenBlockCount))),
           ("mixture_hidden", .number(Double(c.mixtureHiddenSize))),
+          ("conditioner_input", .string(c.conditionerInput.rawValue)),
         ]
       }
     ).run()

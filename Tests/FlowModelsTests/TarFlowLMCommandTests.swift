@@ -147,4 +147,26 @@ final class TarFlowLMCommandTests: XCTestCase {
     XCTAssertEqual(refused, 64, refusedErrors)
     XCTAssertTrue(refusedErrors.contains("initial scale 0.0 must be positive"), refusedErrors)
   }
+
+  /// `--conditioner-input posterior` reaches the checkpoint and the JSON
+  /// (the default reads the latents); an unknown value and a change on
+  /// resume are refused by name.
+  func testConditionerInputReachesTheModel() throws {
+    let (status, json, errors) = try trainTiny(["--conditioner-input", "posterior", "--transform", "mixd"])
+    XCTAssertEqual(status, 0, errors)
+    XCTAssertEqual(json?["conditioner_input"] as? String, "posterior")
+    let model = try TrainingCheckpoint(contentsOf: directory.appendingPathComponent("run/t.safetensors"))
+      .model(TarFlowLM<Float>.self)
+    XCTAssertEqual(model.configuration.conditionerInput, .posterior)
+    XCTAssertEqual(model.blocks[0].network.inputSize, 27)
+    let (plain, plainJSON, plainErrors) = try trainTiny(["--checkpoint", "run/p.safetensors"])
+    XCTAssertEqual(plain, 0, plainErrors)
+    XCTAssertEqual(plainJSON?["conditioner_input"] as? String, "latents")
+    let (unknown, _, unknownErrors) = try trainTiny(["--conditioner-input", "onehot", "--checkpoint", "run/u.safetensors"])
+    XCTAssertEqual(unknown, 64, unknownErrors)
+    XCTAssertTrue(unknownErrors.contains("--conditioner-input 'onehot' is not one of latents, posterior"), unknownErrors)
+    let (resumed, _, resumedErrors) = try trainTiny(["--resume", "--conditioner-input", "latents", "--steps", "3"])
+    XCTAssertEqual(resumed, 64, resumedErrors)
+    XCTAssertTrue(resumedErrors.contains("--conditioner-input"), resumedErrors)
+  }
 }

@@ -7,11 +7,13 @@ import _TestSupport
 
 /// A tiny TarFlowLM: 2 flows of 1 layer, width 16, d = 3, context 8.
 private func tinyTarFlowLMConfiguration(
-  transform: TarFlowLMTransform = .affine, patchSize: Int = 1, seed: UInt64 = 3
+  transform: TarFlowLMTransform = .affine, patchSize: Int = 1, conditionerInput: TarFlowLMConditionerInput = .latents,
+  seed: UInt64 = 3
 ) -> TarFlowLMConfiguration {
   TarFlowLMConfiguration(
     latentDimension: 3, length: 8, blockCount: 2, layersPerBlock: 1, width: 16, headCount: 1,
-    transform: transform, mixtureComponents: 2, mixtureHiddenSize: 8, patchSize: patchSize, seed: seed)
+    transform: transform, mixtureComponents: 2, mixtureHiddenSize: 8, patchSize: patchSize,
+    conditionerInput: conditionerInput, seed: seed)
 }
 
 /// Random parameter noise of standard deviation `scale` on every block's
@@ -66,8 +68,10 @@ final class TarFlowLMTests: XCTestCase {
   /// behind them), every parameter of every variant gets a finite, nonzero gradient.
   func testGradientsReachEveryParameter() {
     for transform in TarFlowLMTransform.allCases {
+      for input in TarFlowLMConditionerInput.allCases {
       let model = perturbingBlocks(
-        TarFlowLM<Double>(configuration: tinyTarFlowLMConfiguration(transform: transform)), scale: 0.05, seed: 5)
+        TarFlowLM<Double>(configuration: tinyTarFlowLMConfiguration(transform: transform, conditionerInput: input)),
+        scale: 0.05, seed: 5)
       let batch = tokens([[1, 5, 0, 26, 3, 3, 9, 12], [0, 0, 4, 7, 19, 2, 2, 8]])
       let (value, gradients) = valueWithGradient(at: model) { model in
         var generator = SeededGenerator(seed: 2)
@@ -77,14 +81,45 @@ final class TarFlowLMTests: XCTestCase {
       let names = model.parameters.map(\.name)
       XCTAssertEqual(Set(gradients.keys), Set(names), "\(transform)")
       XCTAssertTrue(names.contains("codebook.means") && names.contains("blocks.1.network.outputProjection.weight"))
-      // Mix-d's mixture is the codebook's: not a parameter of its own.
-      XCTAssertFalse(names.contains { $0.contains("mixture") }, "\(transform)")
+      // Mix-d's mixture and the posterior the first flow reads are the
+      // codebook's: not parameters of their own.
+      XCTAssertFalse(names.contains { $0.contains("mixture") || $0.contains("codebookPosterior") }, "\(transform)")
+      XCTAssertEqual(model.blocks[0].network.inputSize, input == .posterior ? 27 : 3)
       for name in names {
         let gradient = gradients[name]!.scalars
-        XCTAssertTrue(gradient.allSatisfy(\.isFinite), "\(transform) \(name)")
-        XCTAssertTrue(gradient.contains { $0 != 0 }, "\(transform): no gradient reaches \(name)")
+        XCTAssertTrue(gradient.allSatisfy(\.isFinite), "\(transform), \(input): \(name)")
+        XCTAssertTrue(gradient.contains { $0 != 0 }, "\(transform), \(input): no gradient reaches \(name)")
+      }
       }
     }
+  }
+
+  /// With `.posterior`, block 0's transformer reads the codebook's
+  /// posterior (tied: moving the codebook moves what it reads, and a
+  /// frozen block 0 passes no gradient through it); block 1 reads its input.
+  func testThePosteriorInputIsTiedToTheCodebook() {
+    var model = perturbingBlocks(
+      TarFlowLM<Double>(configuration: tinyTarFlowLMConfiguration(transform: .affine, conditionerInput: .posterior)),
+      scale: 0.05, seed: 7)
+    let tied = model.tiedBlocks
+    XCTAssertEqual(tied[0].codebookPosterior?.means.scalars, model.codebook.means.scalars)
+    XCTAssertEqual(tied[0].codebookPosterior?.logScales.scalars, model.codebook.logScales.scalars)
+    XCTAssertNil(tied[1].codebookPosterior)
+    XCTAssertEqual(model.blocks[1].network.inputSize, 3)
+    var generator = SeededGenerator(seed: 4)
+    let latents = Tensor<Double>.randomNormal(shape: [2, 8, 3], using: &generator)
+    var moved = model
+    moved.codebook.means = moved.codebook.means + 0.3
+    let difference = (model.priorLogDensity(latents) - moved.priorLogDensity(latents)).scalars
+    XCTAssertTrue(difference.allSatisfy { abs($0) > 1e-6 }, "\(difference)")
+    // For fixed latents under affine flows, the codebook reaches the prior
+    // only through what block 0 reads; frozen, not at all.
+    func codebookGradient(_ model: TarFlowLM<Double>) -> [Double] {
+      valueWithGradient(at: model) { model in model.priorLogDensity(latents).sum() }.gradients["codebook.means"]!.scalars
+    }
+    XCTAssertTrue(codebookGradient(model).contains { $0 != 0 })
+    model.freezeBlocks(1)
+    XCTAssertTrue(codebookGradient(model).allSatisfy { $0 == 0 })
   }
 
   /// Mix-d's first flow uses the codebook: moving the codebook's means
@@ -136,6 +171,13 @@ final class TarFlowLMTests: XCTestCase {
     XCTAssertThrowsError(try TarFlowLMConfiguration(jsonString: bad.jsonString)) { error in
       XCTAssertEqual("\(error)", "invalid model configuration: context 7 must be ≥ 1 and a multiple of the patch size 2")
     }
+    let reading = tinyTarFlowLMConfiguration(transform: .mixd, conditionerInput: .posterior)
+    XCTAssertEqual(try TarFlowLMConfiguration(jsonString: reading.jsonString), reading)
+    XCTAssertTrue(reading.jsonString.contains("\"conditionerInput\":\"posterior\""))
+    // Checkpoints from before the option: no key, the latents.
+    let older = configuration.jsonString.replacingOccurrences(of: "\"conditionerInput\":\"latents\",", with: "")
+    XCTAssertFalse(older.contains("conditionerInput"))
+    XCTAssertEqual(try TarFlowLMConfiguration(jsonString: older), configuration)
     let model = TarFlowLM<Float>(configuration: configuration)
     XCTAssertEqual(model.blocks.map(\.order), [.identity, .reversed])
     XCTAssertEqual(model.blocks.map(\.patchSize), [2, 2])

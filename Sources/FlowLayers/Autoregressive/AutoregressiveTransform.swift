@@ -24,3 +24,14 @@ public enum SequenceOrder: Equatable, Sendable {
   /// Position i is conditioned on the positions after it.
   case reversed
 }
+
+/// What a ``TransformerAutoregressiveFlow``'s transformer reads at each
+/// position.
+public enum ConditionerInput: Equatable, Sendable {
+  /// The block's input features themselves (TarFlow, TarFlowLM).
+  case features
+  /// Each token's posterior over a codebook of `components` Gaussians
+  /// (``CodebookPosterior``), for a block whose input is codebook latents:
+  /// `patchSize·components` features per position instead of `patchSize·channels`.
+  case codebookPosterior(components: Int)
+}

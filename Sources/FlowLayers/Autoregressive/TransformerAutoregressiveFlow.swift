@@ -30,13 +30,18 @@ import FlowTensor
 /// identity; x → z → x is accurate for mild weights, as a zero-initialised
 /// or trained block has them, and the conformance suite checks it there.
 ///
-/// Parameters: `network.*`, and `maskedHead.*` (Mix-1) or `mixture.*` (Mix-d).
+/// Parameters: `network.*`, and `maskedHead.*` (Mix-1) or `mixture.*` (Mix-d),
+/// and `codebookPosterior.*` when the transformer reads one (untied).
 public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
   public var network: CausalTransformer<Scalar>
   /// The within-position MADE of Mix-1; `nil` otherwise.
   public var maskedHead: MaskedAutoregressiveHead<Scalar>?
   /// The codebook of Mix-d; `nil` otherwise.
   public var mixture: RosenblattMixture<Scalar>?
+  /// The codebook whose posterior the transformer reads
+  /// (``ConditionerInput/codebookPosterior(components:)``); `nil` when it
+  /// reads the features.
+  public var codebookPosterior: CodebookPosterior<Scalar>?
   public let channels: Int
   public let patchSize: Int
   public let transform: AutoregressiveTransform
@@ -50,11 +55,12 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
   ///   - width, layerCount, headCount, expansion: the transformer's shape.
   ///   - transform: the map applied at each position.
   ///   - order: identity or reversed.
+  ///   - conditionerInput: what the transformer reads (its input width follows).
   ///   - generator: the seeded source of the initial values.
   public init(
     channels: Int, length: Int, patchSize: Int = 1, width: Int, layerCount: Int, headCount: Int,
     expansion: Int = 4, transform: AutoregressiveTransform = .affine, order: SequenceOrder = .identity,
-    using generator: inout SeededGenerator
+    conditionerInput: ConditionerInput = .features, using generator: inout SeededGenerator
   ) {
     precondition(
       channels >= 1 && patchSize >= 1 && length >= 1 && length % patchSize == 0,
@@ -75,8 +81,17 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
         components >= 1, "TransformerAutoregressiveFlow: mixtureRosenblatt(components: \(components)) needs ≥ 1")
       outputSize = patchSize * components
     }
+    let inputSize: Int
+    switch conditionerInput {
+    case .features:
+      inputSize = features
+    case .codebookPosterior(let components):
+      precondition(
+        components >= 1, "TransformerAutoregressiveFlow: codebookPosterior(components: \(components)) needs ≥ 1")
+      inputSize = patchSize * components
+    }
     network = CausalTransformer(
-      inputSize: features, outputSize: outputSize, maxLength: length / patchSize, width: width,
+      inputSize: inputSize, outputSize: outputSize, maxLength: length / patchSize, width: width,
       layerCount: layerCount, headCount: headCount, expansion: expansion, using: &generator)
     switch transform {
     case .affine:
@@ -88,6 +103,9 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
       maskedHead = head
     case .mixtureRosenblatt(let components):
       mixture = RosenblattMixture(components: components, channels: channels, using: &generator)
+    }
+    if case .codebookPosterior(let components) = conditionerInput {
+      codebookPosterior = CodebookPosterior(components: components, channels: channels, using: &generator)
     }
     self.channels = channels
     self.patchSize = patchSize
@@ -132,7 +150,7 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
   /// - Complexity: one transformer pass, O(batch·length·width² + batch·length²·width) per layer.
   public func forward(_ x: Tensor<Scalar>) -> (output: Tensor<Scalar>, logDeterminant: Tensor<Scalar>) {
     let positions = self.positions(x)
-    let output = network(positions)
+    let output = network(conditionerInput(positions))
     let (batch, count) = (positions.shape[0], positions.shape[1])
     let shifted = Tensor(
       concatenating: [
@@ -173,9 +191,10 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
       if index == 0 {
         parameters = Tensor.zeros(shape: [batch, 1, network.outputSize])
       } else if usingCache {
-        parameters = network(decoded[index - 1], cache: &cache)
+        parameters = network(conditionerInput(decoded[index - 1]), cache: &cache)
       } else {
-        parameters = network(Tensor(concatenating: decoded, alongAxis: 1)).sliced(alongAxis: 1, from: index - 1, to: index)
+        parameters = network(conditionerInput(Tensor(concatenating: decoded, alongAxis: 1)))
+          .sliced(alongAxis: 1, from: index - 1, to: index)
       }
       let (x, positionLogDeterminant) = transformInverse(
         positions.sliced(alongAxis: 1, from: index, to: index + 1), parameters: parameters, decoder: decoder)
@@ -184,6 +203,18 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
     }
     let x = count == 0 ? positions : Tensor(concatenating: decoded, alongAxis: 1)
     return (tokens(x), -logDeterminant)
+  }
+
+  /// What the transformer reads: the positions themselves, or each
+  /// token's codebook posterior.
+  /// - Parameters:
+  ///   - positions: `[batch, positions, features]`.
+  /// - Returns: `[batch, positions, network.inputSize]`.
+  func conditionerInput(_ positions: Tensor<Scalar>) -> Tensor<Scalar> {
+    guard let codebookPosterior else { return positions }
+    let (batch, count) = (positions.shape[0], positions.shape[1])
+    return codebookPosterior(positions.reshaped(to: [batch, count * patchSize, channels]))
+      .reshaped(to: [batch, count, patchSize * codebookPosterior.components])
   }
 
   /// `[batch, length, channels]` → `[batch, positions, features]` in reading order.
@@ -207,5 +238,6 @@ public struct TransformerAutoregressiveFlow<Scalar: TensorScalar>: Bijector {
     visitor.visit("network", &network)
     visitor.visit("maskedHead", &maskedHead)
     visitor.visit("mixture", &mixture)
+    visitor.visit("codebookPosterior", &codebookPosterior)
   }
 }

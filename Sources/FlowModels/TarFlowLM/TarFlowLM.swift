@@ -14,6 +14,10 @@ import FlowTensor
 /// means and log-scales are the codebook's, set before every use
 /// (``tiedBlocks``), so their gradients reach the codebook.
 ///
+/// With ``TarFlowLMConfiguration/conditionerInput`` `.posterior`, block 0's
+/// transformer reads each latent's posterior over the codebook instead of
+/// the latent (``CodebookPosterior``, tied to the codebook the same way).
+///
 /// **Progressive training** (§3.3): ``frozenBlockCount`` blocks take no
 /// gradient (their parameters enter the loss detached). A frozen block's
 /// gradient is zero, so an optimizer with fresh moments and no weight decay
@@ -64,12 +68,19 @@ public struct TarFlowLM<Scalar: TensorScalar>: Layer {
         ? .mixtureRosenblatt(components: configuration.vocabularySize)
         : .mixtureCDF(components: configuration.mixtureComponents, hiddenSize: configuration.mixtureHiddenSize)
     }
+    // Only block 0 reads codebook latents; later blocks read the flows' outputs.
+    let readsPosterior = index == 0 && configuration.conditionerInput == .posterior
     var block = TransformerAutoregressiveFlow<Scalar>(
       channels: configuration.latentDimension, length: configuration.length, patchSize: configuration.patchSize,
       width: configuration.width, layerCount: configuration.layersPerBlock, headCount: configuration.headCount,
-      transform: transform, order: index % 2 == 0 ? .identity : .reversed, using: &generator)
+      transform: transform, order: index % 2 == 0 ? .identity : .reversed,
+      conditionerInput: readsPosterior ? .codebookPosterior(components: configuration.vocabularySize) : .features,
+      using: &generator)
     if block.mixture != nil {
       block.mixture!.isTied = true
+    }
+    if block.codebookPosterior != nil {
+      block.codebookPosterior!.isTied = true
     }
     return block
   }
@@ -110,10 +121,16 @@ public struct TarFlowLM<Scalar: TensorScalar>: Layer {
       if index < frozenBlockCount {
         result[index].updateParameters { _, parameter in parameter = stopGradient(parameter) }
       }
+      let frozen = index < frozenBlockCount
+      let means = frozen ? stopGradient(codebook.means) : codebook.means
+      let logScales = frozen ? stopGradient(codebook.logScales) : codebook.logScales
       if result[index].mixture?.isTied == true {
-        let frozen = index < frozenBlockCount
-        result[index].mixture!.means = frozen ? stopGradient(codebook.means) : codebook.means
-        result[index].mixture!.logScales = frozen ? stopGradient(codebook.logScales) : codebook.logScales
+        result[index].mixture!.means = means
+        result[index].mixture!.logScales = logScales
+      }
+      if result[index].codebookPosterior?.isTied == true {
+        result[index].codebookPosterior!.means = means
+        result[index].codebookPosterior!.logScales = logScales
       }
     }
     return result

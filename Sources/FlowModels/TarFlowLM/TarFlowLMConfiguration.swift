@@ -11,6 +11,16 @@ public enum TarFlowLMTransform: String, Codable, CaseIterable, Sendable {
   case mixd
 }
 
+/// What the first block's transformer reads at each position.
+public enum TarFlowLMConditionerInput: String, Codable, CaseIterable, Sendable {
+  /// The latents z themselves, through the input projection (the paper).
+  case latents
+  /// Each latent's posterior over the codebook, p(x | z) under equal
+  /// weights (``CodebookPosterior``): with separated codes, the one-hot of
+  /// the encoded character, as the discrete baseline reads (Prop. 4).
+  case posterior
+}
+
 /// A ``TarFlowLM``'s architecture, stored as JSON in its checkpoints.
 public struct TarFlowLMConfiguration: Codable, Equatable, Sendable {
   /// V, the tokens (27 characters).
@@ -40,6 +50,10 @@ public struct TarFlowLMConfiguration: Codable, Equatable, Sendable {
   public var patchSize: Int
   /// σ of every codebook entry at the start.
   public var initialScale: Double
+  /// What the first block's transformer reads (later blocks read their
+  /// input, which is no longer in the codebook's space). Absent from
+  /// older checkpoints, which read the latents.
+  public var conditionerInput: TarFlowLMConditionerInput
   /// The first this many blocks are frozen (progressive training).
   public var frozenBlockCount: Int
   /// Fixes the initial parameters.
@@ -49,7 +63,7 @@ public struct TarFlowLMConfiguration: Codable, Equatable, Sendable {
     vocabularySize: Int = 27, latentDimension: Int = 5, length: Int = 64, blockCount: Int = 2,
     layersPerBlock: Int = 2, width: Int = 64, headCount: Int = 1, transform: TarFlowLMTransform = .affine,
     mixtureComponents: Int = 4, mixtureHiddenSize: Int = 32, patchSize: Int = 1, initialScale: Double = 0.5,
-    frozenBlockCount: Int = 0, seed: UInt64 = 0
+    conditionerInput: TarFlowLMConditionerInput = .latents, frozenBlockCount: Int = 0, seed: UInt64 = 0
   ) {
     self.vocabularySize = vocabularySize
     self.latentDimension = latentDimension
@@ -63,6 +77,7 @@ public struct TarFlowLMConfiguration: Codable, Equatable, Sendable {
     self.mixtureHiddenSize = mixtureHiddenSize
     self.patchSize = patchSize
     self.initialScale = initialScale
+    self.conditionerInput = conditionerInput
     self.frozenBlockCount = frozenBlockCount
     self.seed = seed
   }
@@ -87,6 +102,31 @@ public struct TarFlowLMConfiguration: Codable, Equatable, Sendable {
       return "frozen blocks \(frozenBlockCount) must be in 0…\(blockCount)"
     }
     return nil
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case vocabularySize, latentDimension, length, blockCount, layersPerBlock, width, headCount, transform
+    case mixtureComponents, mixtureHiddenSize, patchSize, initialScale, conditionerInput, frozenBlockCount, seed
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let values = try decoder.container(keyedBy: CodingKeys.self)
+    vocabularySize = try values.decode(Int.self, forKey: .vocabularySize)
+    latentDimension = try values.decode(Int.self, forKey: .latentDimension)
+    length = try values.decode(Int.self, forKey: .length)
+    blockCount = try values.decode(Int.self, forKey: .blockCount)
+    layersPerBlock = try values.decode(Int.self, forKey: .layersPerBlock)
+    width = try values.decode(Int.self, forKey: .width)
+    headCount = try values.decode(Int.self, forKey: .headCount)
+    transform = try values.decode(TarFlowLMTransform.self, forKey: .transform)
+    mixtureComponents = try values.decode(Int.self, forKey: .mixtureComponents)
+    mixtureHiddenSize = try values.decode(Int.self, forKey: .mixtureHiddenSize)
+    patchSize = try values.decode(Int.self, forKey: .patchSize)
+    initialScale = try values.decode(Double.self, forKey: .initialScale)
+    // Checkpoints written before the option existed read the latents.
+    conditionerInput = try values.decodeIfPresent(TarFlowLMConditionerInput.self, forKey: .conditionerInput) ?? .latents
+    frozenBlockCount = try values.decode(Int.self, forKey: .frozenBlockCount)
+    seed = try values.decode(UInt64.self, forKey: .seed)
   }
 
   /// One line of JSON with sorted keys.

@@ -8,14 +8,19 @@ extension ConformanceRegistry {
   /// position, features in order (the MADE order of Mix-1, the channel
   /// order of Mix-d's Rosenblatt map).
   static var autoregressive: [ConformanceCase] {
-    let configurations: [(AutoregressiveTransform, Int, SequenceOrder, channels: Int)] = [
-      (.affine, 1, .identity, 4),
-      (.affine, 2, .reversed, 4),
-      (.affine, 3, .identity, 2),
-      (.mixtureCDF(components: 3, hiddenSize: 8), 1, .identity, 3),
-      (.mixtureCDF(components: 2, hiddenSize: 6), 2, .reversed, 2),
-      (.mixtureRosenblatt(components: 4), 1, .reversed, 3),
-      (.mixtureRosenblatt(components: 3), 2, .identity, 3),
+    let configurations: [(AutoregressiveTransform, Int, SequenceOrder, channels: Int, ConditionerInput)] = [
+      (.affine, 1, .identity, 4, .features),
+      (.affine, 2, .reversed, 4, .features),
+      (.affine, 3, .identity, 2, .features),
+      (.mixtureCDF(components: 3, hiddenSize: 8), 1, .identity, 3, .features),
+      (.mixtureCDF(components: 2, hiddenSize: 6), 2, .reversed, 2, .features),
+      (.mixtureRosenblatt(components: 4), 1, .reversed, 3, .features),
+      (.mixtureRosenblatt(components: 3), 2, .identity, 3, .features),
+      // The transformer reading a codebook posterior (its own, untied, so
+      // the parameter gradients cover the posterior's means and scales).
+      (.affine, 2, .reversed, 3, .codebookPosterior(components: 5)),
+      (.mixtureCDF(components: 3, hiddenSize: 8), 1, .identity, 2, .codebookPosterior(components: 4)),
+      (.mixtureRosenblatt(components: 4), 1, .identity, 3, .codebookPosterior(components: 4)),
     ]
     let length = 6
     let mix = [
@@ -23,17 +28,18 @@ extension ConformanceRegistry {
         name: "ChannelMix(5 channels)", inputShape: [2, 3, 5],
         double: { _ in ChannelMix<Double>(channels: 5) }, float: { _ in ChannelMix<Float>(channels: 5) })
     ]
-    return mix + configurations.map { transform, patchSize, order, channels in
+    return mix + configurations.map { transform, patchSize, order, channels, conditionerInput in
       var options = BijectorConformanceOptions()
       options.triangularOrder = autoregressiveOrder(
         length: length, channels: channels, patchSize: patchSize, order: order)
       func make<Scalar: TensorScalar>(_ generator: inout SeededGenerator) -> TransformerAutoregressiveFlow<Scalar> {
         TransformerAutoregressiveFlow(
           channels: channels, length: length, patchSize: patchSize, width: 8, layerCount: 2, headCount: 2,
-          expansion: 2, transform: transform, order: order, using: &generator)
+          expansion: 2, transform: transform, order: order, conditionerInput: conditionerInput, using: &generator)
       }
+      let reads = conditionerInput == .features ? "" : ", reads \(conditionerInput)"
       return ConformanceCase(
-        name: "TransformerAutoregressiveFlow(\(transform), patch \(patchSize), \(order))",
+        name: "TransformerAutoregressiveFlow(\(transform), patch \(patchSize), \(order)\(reads))",
         inputShape: [2, length, channels], options: options,
         double: { make(&$0) as TransformerAutoregressiveFlow<Double> },
         float: { make(&$0) as TransformerAutoregressiveFlow<Float> })
