@@ -50,6 +50,8 @@ struct TarFlowLMSuite: ParsableCommand {
   @Option(help: "Tokens per position (and per generation step).") var patchSize = 1
   @Option(help: "Gaussians per feature of the Mix-1 flows (the default of `flows train tarflowlm`).") var components = 27
   @Option(help: "Hidden units of Mix-1's masked within-position network (the default of `flows train tarflowlm`).") var mixtureHidden = 128
+  @Option(help: "What the first flow's transformer reads: latents or posterior (the codebook's, p(x | z)).")
+  var conditionerInput = "latents"
   @Option(parsing: .upToNextOption, help: "Transforms, comma- or space-separated: affine, mix1, mixd.")
   var transforms = ["affine,mix1,mixd"]
   @Flag(help: "Leave out the charlm baseline.") var noBaseline = false
@@ -81,6 +83,9 @@ struct TarFlowLMSuite: ParsableCommand {
     if let unknown = transformList.first(where: { TarFlowLMTransform(rawValue: $0) == nil }) {
       throw ValidationError("unknown transform '\(unknown)'; choose among affine, mix1, mixd")
     }
+    if TarFlowLMConditionerInput(rawValue: conditionerInput.lowercased()) == nil {
+      throw ValidationError("--conditioner-input '\(conditionerInput)' is not one of latents, posterior")
+    }
     if let unknown = cases.first(where: { !Self.allCases.contains($0) }) {
       throw ValidationError("unknown case '\(unknown)'; choose among \(Self.allCases.joined(separator: ", "))")
     }
@@ -103,7 +108,8 @@ struct TarFlowLMSuite: ParsableCommand {
     TarFlowLMConfiguration(
       latentDimension: latentDim, length: length, blockCount: blocks, layersPerBlock: layers, width: width,
       headCount: resolvedHeads, transform: transform, mixtureComponents: components,
-      mixtureHiddenSize: mixtureHidden, patchSize: patchSize)
+      mixtureHiddenSize: mixtureHidden, patchSize: patchSize,
+      conditionerInput: TarFlowLMConditionerInput(rawValue: conditionerInput.lowercased()) ?? .latents)
   }
 
   func baselineConfiguration(length: Int) -> CharacterLanguageModelConfiguration {

@@ -307,13 +307,19 @@ def mixture_bias(features, components):
 class TarFlowBlock(torch.nn.Module):
     """TransformerAutoregressiveFlow: `kind` affine, mix1 (MADE head, a
     Gaussian-mixture CDF per feature) or rosenblatt (a Mixture-Rosenblatt
-    flow over the codebook, whose means and log-scales the caller passes)."""
+    flow over the codebook, whose means and log-scales the caller passes).
+    With `posterior_components` the transformer reads each token's posterior
+    over a codebook of that many Gaussians (CodebookPosterior), which the
+    caller passes too."""
 
-    def __init__(self, channels, length, patch, width, layers, heads, kind, components, hidden, reversed_order):
+    def __init__(self, channels, length, patch, width, layers, heads, kind, components, hidden, reversed_order,
+                 posterior_components=None):
         super().__init__()
         features = channels * patch
         outputs = {"affine": 2 * features, "mix1": hidden, "rosenblatt": patch * components}[kind]
-        self.network = CausalTransformer(features, outputs, length // patch, width, layers, heads)
+        inputs = features if posterior_components is None else patch * posterior_components
+        self.network = CausalTransformer(inputs, outputs, length // patch, width, layers, heads)
+        self.posterior_components = posterior_components
         if kind == "mix1":
             self.maskedHead = MaskedAutoregressiveHead(features, hidden, 3 * components)
             with torch.no_grad():
@@ -328,6 +334,18 @@ class TarFlowBlock(torch.nn.Module):
     def tokens(self, positions):
         ordered = positions.flip(1) if self.reversed_order else positions
         return ordered.reshape(positions.shape[0], positions.shape[1] * self.patch, self.channels)
+
+    def conditioner_input(self, positions, codebook):
+        """What the transformer reads: the positions, or each token's codebook posterior (CodebookPosterior)."""
+        if self.posterior_components is None:
+            return positions
+        means, log_scales = codebook
+        batch, count = positions.shape[0], positions.shape[1]
+        tokens = positions.reshape(batch, count * self.patch, self.channels)
+        differences = tokens.unsqueeze(-2) - means
+        squared = (differences * differences).sum(dim=-1)
+        scores = -0.5 * squared * torch.exp(-2 * log_scales) - self.channels * log_scales
+        return torch.softmax(scores, dim=-1).reshape(batch, count, self.patch * self.posterior_components)
 
     def transform_forward(self, x, parameters, mixture):
         if self.kind == "affine":
@@ -344,10 +362,10 @@ class TarFlowBlock(torch.nn.Module):
             parameters.reshape(batch * count * self.patch, self.components), *mixture)
         return u.reshape(x.shape), log_derivative.reshape(batch, count * self.features).sum(dim=1)
 
-    def forward(self, x, mixture=None):
+    def forward(self, x, mixture=None, codebook=None):
         """z and log|det ∂z/∂x| per sample, all positions at once."""
         positions = self.positions(x)
-        output = self.network(positions)
+        output = self.network(self.conditioner_input(positions, codebook))
         shifted = torch.cat([torch.zeros_like(output[:, :1]), output[:, :-1]], dim=1)
         z, log_determinant = self.transform_forward(positions, shifted, mixture)
         return self.tokens(z), log_determinant
@@ -377,7 +395,7 @@ class TarFlowBlock(torch.nn.Module):
         return x.reshape(z.shape), log_derivative.reshape(batch, self.features).sum(dim=1)
 
     @torch.no_grad()
-    def inverse(self, y, mixture=None):
+    def inverse(self, y, mixture=None, codebook=None):
         """x from y position by position, the keys and values cached; and the inverse's log-determinant."""
         positions = self.positions(y)
         batch, count = positions.shape[0], positions.shape[1]
@@ -389,7 +407,7 @@ class TarFlowBlock(torch.nn.Module):
             if index == 0:
                 parameters = torch.zeros(batch, 1, self.network.outputs, dtype=y.dtype)
             else:
-                parameters = self.network(decoded[index - 1], cache)
+                parameters = self.network(self.conditioner_input(decoded[index - 1], codebook), cache)
             x, position_log_determinant = self.transform_inverse(
                 positions[:, index:index + 1], parameters, mixture, decoder)
             decoded.append(x)
@@ -457,20 +475,27 @@ class TarFlowLM(torch.nn.Module):
         for index in range(c["blockCount"]):
             kind = {"affine": "affine", "mix1": "mix1", "mixd": "rosenblatt" if index == 0 else "mix1"}[c["transform"]]
             components = c["vocabularySize"] if kind == "rosenblatt" else c["mixtureComponents"]
+            # Block 0 alone reads codebook latents (conditionerInput absent: the latents).
+            reads_posterior = index == 0 and c.get("conditionerInput", "latents") == "posterior"
             blocks.append(TarFlowBlock(
                 c["latentDimension"], c["length"], c["patchSize"], c["width"], c["layersPerBlock"], c["headCount"],
-                kind, components, c["mixtureHiddenSize"], index % 2 == 1))
+                kind, components, c["mixtureHiddenSize"], index % 2 == 1,
+                c["vocabularySize"] if reads_posterior else None))
         self.blocks = torch.nn.ModuleList(blocks)
 
     def mixture(self, block):
         """Mix-d's codebook tie: the Rosenblatt block uses the codebook's means and log-scales."""
         return (self.codebook.means, self.codebook.logScales) if block.kind == "rosenblatt" else None
 
+    def posterior_codebook(self, block):
+        """The codebook a block reading posteriors reads them over: the encoder's."""
+        return (self.codebook.means, self.codebook.logScales) if block.posterior_components is not None else None
+
     def prior_log_density(self, latents):
         h = latents
         log_determinant = torch.zeros(latents.shape[0], dtype=latents.dtype)
         for block in self.blocks:
-            h, block_log_determinant = block(h, self.mixture(block))
+            h, block_log_determinant = block(h, self.mixture(block), self.posterior_codebook(block))
             log_determinant = log_determinant + block_log_determinant
         events = h.shape[1] * h.shape[2]
         return -0.5 * (h * h).sum(dim=(1, 2)) - events * HALF_LOG_TWO_PI + log_determinant
@@ -497,7 +522,7 @@ class TarFlowLM(torch.nn.Module):
         h = noise
         states = [h]
         for block in reversed(self.blocks):
-            h, _ = block.inverse(h, self.mixture(block))
+            h, _ = block.inverse(h, self.mixture(block), self.posterior_codebook(block))
             states.append(h)
         return [self.codebook.token_log_probabilities(state).argmax(dim=-1) for state in states], h
 

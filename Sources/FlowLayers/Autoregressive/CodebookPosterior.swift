@@ -9,9 +9,11 @@ import FlowTensor
 /// function of z, so the flow stays exact; with separated codes it is the
 /// one-hot of the encoded token, and a Mix-d block that reads it becomes
 /// the discrete autoregressive model of TarFlowLM's Prop. 4 (arXiv
-/// 2507.00425, App. F) with the same transformer. Measured on the
-/// Shakespeare corpus (README): reading z itself, a linear projection of
-/// a d = 5 latent, trained 0.1–0.2 bits per character worse at 1,000 steps.
+/// 2507.00425, App. F) with the same transformer. Why it matters, measured
+/// on the Shakespeare corpus (README): a Mix-d block of two layers reading
+/// z (d = 5, through the input projection) reached 2.58 test bits per
+/// character after 1,000 steps, reading this posterior 2.39, the discrete
+/// two-layer baseline 2.37–2.39 (two seeds).
 ///
 /// Parameters: `means` `[components, channels]` and `logScales`
 /// `[components]`, unless tied (then the owner sets them before each use).
