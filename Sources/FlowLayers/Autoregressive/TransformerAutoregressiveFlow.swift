@@ -12,7 +12,9 @@ import FlowTensor
 /// projection starts at zero, so a new block is the identity (affine), a
 /// fixed near-identity mixture map (Mix-1: components spread over the
 /// data's range, see `mixtureBias`)
-/// or the codebook's Rosenblatt map (Mix-d).
+/// or the codebook's Rosenblatt map (Mix-d). The transformer reads the
+/// positions themselves or, over codebook latents, each token's posterior
+/// over the codebook (``ConditionerInput``).
 ///
 /// `forward` (data → base) is one parallel pass; `inverse` is sequential
 /// over positions and reuses the attention keys and values through a
