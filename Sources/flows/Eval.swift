@@ -34,6 +34,13 @@ struct Eval: ParsableCommand {
         + "the model's bits per character."))
   var importanceSamples: Int?
 
+  @Flag(
+    help: ArgumentHelp(
+      "Also how many bits per character each flow lowers the bound by (TarFlowLM).",
+      discussion: "Flow ℓ's log-determinant plus log N of its output minus log N of its input, averaged over the "
+        + "windows with one encoder draw per position: near 0 for a flow that leaves its input as Gaussian as it found it."))
+  var flowGains = false
+
   @Option(help: "Also list the this many test images of lowest likelihood, with their bits/dim (CDFlow).")
   var worst: Int?
 
@@ -64,6 +71,9 @@ struct Eval: ParsableCommand {
       if !isText, heldOut != nil || importanceSamples != nil {
         throw reportFailure(
           command: command, message: "--held-out and --importance-samples are for text models, not '\(stored.modelName)'")
+      }
+      if flowGains, stored.modelName != TarFlowLM<Float>.modelName {
+        throw reportFailure(command: command, message: "--flow-gains is for TarFlowLM, not '\(stored.modelName)'")
       }
       if isText, worst != nil || breakdown != nil {
         throw reportFailure(command: command, message: "--worst and --breakdown are for CDFlow, not '\(stored.modelName)'")

@@ -8,7 +8,8 @@ extension Eval {
   /// ``Trainer`` did (same seed and batches), so the figure repeats the
   /// run's `test_bpc`. For TarFlowLM, `--importance-samples S` adds the
   /// importance-weighted bound over S encoder draws per window (tighter
-  /// than the ELBO, still an upper bound on the model's bits per character).
+  /// than the ELBO, still an upper bound on the model's bits per character),
+  /// and `--flow-gains` what each flow adds (``TarFlowLM/flowGains(_:)``).
   /// - Throws: `TrainingError`, `CharacterCorpusError`.
   func evaluateText(_ stored: TrainingCheckpoint) throws {
     let source = TextCorpusSource(dataset ?? stored.metadata["corpus"] ?? "shakespeare")
@@ -21,6 +22,7 @@ extension Eval {
     let start = clock.now
     let bound: Double
     var weighted: Double?
+    var gains: [Double]?
     let windows: CharacterWindows
     switch stored.modelName {
     case TarFlowLM<Float>.modelName:
@@ -33,6 +35,10 @@ extension Eval {
         weighted = model.evaluateImportanceWeighted(
           on: windows, samples: importanceSamples,
           batchSize: Swift.max(1, configuration.evaluationBatchSize / importanceSamples), using: &generator)
+      }
+      if flowGains {
+        var generator = SeededGenerator(seed: configuration.evaluationSeed ^ 0xF10E_6A1E)
+        gains = model.evaluateFlowGains(on: windows, batchSize: configuration.evaluationBatchSize, using: &generator)
       }
     default:
       if importanceSamples != nil {
@@ -60,6 +66,7 @@ extension Eval {
         fields.append(("\(split.rawValue)_iw_bpc", .number(weighted)))
         fields.append(("importance_samples", .number(Double(importanceSamples))))
       }
+      if let gains { fields.append(("\(split.rawValue)_flow_gains_bpc", .array(gains.map(JSONValue.number)))) }
       if let entropyRate { fields.append(("entropy_rate_bpc", .number(entropyRate))) }
       print(JSONValue.object(fields))
     } else {
@@ -68,6 +75,10 @@ extension Eval {
       if stored.modelName == TarFlowLM<Float>.modelName { text += " (−ELBO)" }
       if let weighted, let importanceSamples {
         text += ", " + String(format: "%.4f", weighted) + " (importance-weighted, \(importanceSamples) samples)"
+      }
+      if let gains {
+        text += "; the flows, data side first, lower it by "
+          + gains.map { String(format: "%.4f", $0) }.joined(separator: ", ") + " bits/char"
       }
       text += " on \(windows.count) windows of \(source.specification)"
       if let entropyRate { text += "; entropy rate " + String(format: "%.4f", entropyRate) }

@@ -94,6 +94,26 @@ final class TarFlowLMTests: XCTestCase {
     }
   }
 
+  /// The flows' gains and the standard normal's log-density of z add up to
+  /// the prior's log-density, for every transform; flows at the identity
+  /// (new affine blocks) gain exactly nothing.
+  func testFlowGainsAddUpToThePrior() {
+    var generator = SeededGenerator(seed: 8)
+    let latents = Tensor<Double>.randomNormal(shape: [2, 8, 3], using: &generator)
+    let standard = (-0.5 * square(latents) - 0.5 * Double.log(2 * Double.pi)).sum(alongAxes: [1, 2])
+    for transform in TarFlowLMTransform.allCases {
+      let model = perturbingBlocks(
+        TarFlowLM<Double>(configuration: tinyTarFlowLMConfiguration(transform: transform)), scale: 0.05, seed: 5)
+      let gains = model.flowGains(latents)
+      XCTAssertEqual(gains.count, 2)
+      let total = gains.reduce(standard, +)
+      assertClose(total, model.priorLogDensity(latents), absolute: 1e-10, "\(transform)")
+      XCTAssertTrue(gains.allSatisfy { $0.scalars.allSatisfy { abs($0) > 1e-6 } }, "\(transform)")
+    }
+    let identity = TarFlowLM<Double>(configuration: tinyTarFlowLMConfiguration(transform: .affine))
+    for gain in identity.flowGains(latents) { XCTAssertEqual(gain.scalars, [0, 0]) }
+  }
+
   /// With `.posterior`, block 0's transformer reads the codebook's
   /// posterior (tied: moving the codebook moves what it reads, and a
   /// frozen block 0 passes no gradient through it); block 1 reads its input.

@@ -54,6 +54,18 @@ final class TextEvalCommandTests: XCTestCase {
     let (_, plain, plainErrors) = try run(["eval", "--checkpoint", "t.safetensors", "--count", "5", "--json"])
     XCTAssertEqual(plain?["test_bpc"] as? Double, runFigure, plainErrors)
     XCTAssertNil(plain?["test_iw_bpc"])
+    XCTAssertNil(plain?["test_flow_gains_bpc"])
+
+    // Each flow's gain, one per flow, from a stream of its own: the ELBO figure stays.
+    let (_, gains, gainsErrors) = try run(
+      ["eval", "--checkpoint", "t.safetensors", "--count", "5", "--flow-gains", "--json"])
+    XCTAssertEqual(gains?["test_bpc"] as? Double, runFigure, gainsErrors)
+    let perFlow = try XCTUnwrap(gains?["test_flow_gains_bpc"] as? [Double], "\(String(describing: gains))")
+    XCTAssertEqual(perFlow.count, 2)
+    XCTAssertTrue(perFlow.allSatisfy(\.isFinite), "\(perFlow)")
+    let (_, text, _) = try FlowsExecutable.run(
+      ["eval", "--checkpoint", "t.safetensors", "--count", "5", "--flow-gains"], in: directory)
+    XCTAssertTrue(text.contains("the flows, data side first, lower it by "), text)
 
     // The validation split is named in the keys.
     let (_, validation, validationErrors) = try run(
@@ -85,5 +97,8 @@ final class TextEvalCommandTests: XCTestCase {
     let (cdOnly, _, cdMessage) = try run(["eval", "--checkpoint", "c.safetensors", "--worst", "3"])
     XCTAssertNotEqual(cdOnly, 0)
     XCTAssertTrue(cdMessage.contains("--worst and --breakdown are for CDFlow, not 'charlm'"), cdMessage)
+    let (noFlows, _, flowsMessage) = try run(["eval", "--checkpoint", "c.safetensors", "--flow-gains"])
+    XCTAssertNotEqual(noFlows, 0)
+    XCTAssertTrue(flowsMessage.contains("--flow-gains is for TarFlowLM, not 'charlm'"), flowsMessage)
   }
 }

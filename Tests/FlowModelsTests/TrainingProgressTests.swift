@@ -103,5 +103,6 @@ final class TrainingProgressTests: XCTestCase {
     XCTAssertEqual(JSONValue.number(-3).jsonText, "-3")
     XCTAssertEqual(JSONValue.number(.nan).jsonText, "null")
     XCTAssertEqual(JSONValue.bool(true).jsonText, "true")
+    XCTAssertEqual(JSONValue.array([.number(1.5), .null, .array([])]).jsonText, "[1.5, null, []]")
   }
 }

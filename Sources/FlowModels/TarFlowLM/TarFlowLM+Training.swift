@@ -44,6 +44,29 @@ extension TarFlowLM: TrainableModel {
       importanceWeightedBitsPerCharacter(of: tokens, samples: samples, using: &generator)
     }
   }
+
+  /// Each flow's mean ``flowGains(_:)`` over the windows of `dataset`, in
+  /// bits per character, one encoder draw per position: by how much each
+  /// flow lowers the bound.
+  /// - Returns: one value per flow, data side first (NaN for no windows).
+  public func evaluateFlowGains(
+    on dataset: CharacterWindows, batchSize: Int, using generator: inout SeededGenerator
+  ) -> [Double] {
+    precondition(batchSize >= 1, "evaluateFlowGains: batch size \(batchSize) must be ≥ 1")
+    guard dataset.count > 0 else { return Array(repeating: .nan, count: blocks.count) }
+    var totals = Array(repeating: 0.0, count: blocks.count)
+    var start = 0
+    while start < dataset.count {
+      let end = Swift.min(start + batchSize, dataset.count)
+      let tokens = dataset.batch(Array(start..<end))
+      let gains = withoutRecording { flowGains(codebook.latents(for: tokens, noise: codebook.noise(for: tokens, using: &generator))) }
+      for (index, gain) in gains.enumerated() {
+        for value in gain.scalars { totals[index] += Double(value) / (Double(tokens.shape[1]) * .log(2)) }
+      }
+      start = end
+    }
+    return totals.map { $0 / Double(dataset.count) }
+  }
 }
 
 extension Layer {

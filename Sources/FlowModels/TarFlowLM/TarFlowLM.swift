@@ -158,6 +158,29 @@ public struct TarFlowLM<Scalar: TensorScalar>: Layer {
     return base + logDeterminant
   }
 
+  /// What each flow adds to log p(z): flow ℓ's log-determinant plus
+  /// log N(h⁽ℓ⁺¹⁾; 0, I) − log N(h⁽ℓ⁾; 0, I), the density it gives its
+  /// input over a standard normal's, in nats per sequence. The gains and
+  /// log N(z; 0, I) sum to ``priorLogDensity(_:)``; a flow whose gain is
+  /// near zero leaves its input as Gaussian as it found it.
+  /// - Parameters:
+  ///   - latents: as for ``priorLogDensity(_:)``.
+  /// - Returns: one `[batch]` per flow, data side first.
+  /// - Complexity: one forward pass of every block.
+  public func flowGains(_ latents: Tensor<Scalar>) -> [Tensor<Scalar>] {
+    func standardNormalLogDensity(_ h: Tensor<Scalar>) -> Tensor<Scalar> {
+      -0.5 * square(h).sum(alongAxes: [1, 2]) - Scalar(h.shape[1] * h.shape[2]) * Scalar(0.9189385332046728)
+    }
+    var h = latents
+    var gains: [Tensor<Scalar>] = []
+    for block in tiedBlocks {
+      let (next, logDeterminant) = block.forward(h)
+      gains.append(logDeterminant + standardNormalLogDensity(next) - standardNormalLogDensity(h))
+      h = next
+    }
+    return gains
+  }
+
   /// The ELBO's terms on `tokens` with fresh encoder noise.
   /// - Parameters:
   ///   - tokens: `[batch, length']`, as for ``priorLogDensity(_:)``.

@@ -1,11 +1,12 @@
 import Foundation
 
-/// A JSON scalar for one-line machine-readable output.
+/// A JSON scalar, or an array of values, for one-line machine-readable output.
 public enum JSONValue: Equatable, Sendable {
   case string(String)
   case number(Double)
   case bool(Bool)
   case null
+  case array([JSONValue])
 
   /// The value as JSON text: integers without a fraction, other numbers
   /// with up to 17 significant digits (they read back exactly), non-finite
@@ -15,6 +16,7 @@ public enum JSONValue: Equatable, Sendable {
     case .string(let text): return JSONValue.quoted(text)
     case .bool(let value): return value ? "true" : "false"
     case .null: return "null"
+    case .array(let values): return "[" + values.map(\.jsonText).joined(separator: ", ") + "]"
     case .number(let value):
       guard value.isFinite else { return "null" }
       if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
