@@ -76,6 +76,8 @@ struct TarFlowLMSuite: ParsableCommand {
       .filter { !$0.isEmpty }
   }
 
+  var readsPosterior: Bool { conditionerInput.lowercased() == TarFlowLMConditionerInput.posterior.rawValue }
+
   var resolvedHeads: Int { heads ?? Swift.max(1, width / 64) }
   var resolvedGenerateLength: Int { generateLength ?? context }
 
@@ -163,7 +165,8 @@ struct TarFlowLMSuite: ParsableCommand {
           "--batch", "\(batch)", "--context", "\(context)", "--width", "\(width)", "--heads", "\(resolvedHeads)",
           "--blocks", "\(blocks)", "--layers", "\(layers)", "--baseline-layers", "\(baselineLayers)",
           "--latent-dim", "\(latentDim)", "--patch-size", "\(patchSize)", "--components", "\(components)",
-          "--mixture-hidden", "\(mixtureHidden)", "--generate-batch", "\(generateBatch)",
+          "--mixture-hidden", "\(mixtureHidden)", "--conditioner-input", conditionerInput.lowercased(),
+          "--generate-batch", "\(generateBatch)",
           "--generate-length", "\(decodingLength)", "--temperature", "\(temperature)",
           "--repetitions", "\(options.repetitions)", "--warmups", "\(options.warmups)",
           "--generate-repetitions", "\(generateRepetitions ?? options.repetitions)",
@@ -191,6 +194,8 @@ struct TarFlowLMSuite: ParsableCommand {
     } else {
       result += [("blocks", blocks), ("layers", layers), ("latent", latentDim), ("patch", patchSize)]
       if name != "affine" { result += [("components", components), ("hidden", mixtureHidden)] }
+      // Marked only when set, so rows of the default read as before.
+      if readsPosterior { result.append(("posterior", 1)) }
     }
     result += generation ? [("count", generateBatch), ("length", resolvedGenerateLength)] : [("batch", batch)]
     return result.sorted { $0.key < $1.key }

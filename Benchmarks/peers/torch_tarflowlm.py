@@ -661,7 +661,7 @@ def configuration(kind, args, length):
     return {"vocabularySize": VOCABULARY, "latentDimension": args.latent_dim, "length": length,
             "blockCount": args.blocks, "layersPerBlock": args.layers, "width": args.width, "headCount": heads,
             "transform": kind, "mixtureComponents": args.components, "mixtureHiddenSize": args.mixture_hidden,
-            "patchSize": args.patch_size, "initialScale": 0.5}
+            "patchSize": args.patch_size, "initialScale": 0.5, "conditionerInput": args.conditioner_input}
 
 
 def sizes(kind, args, generation):
@@ -674,6 +674,8 @@ def sizes(kind, args, generation):
                        "patch": args.patch_size})
         if kind != "affine":
             result.update({"components": args.components, "hidden": args.mixture_hidden})
+        if args.conditioner_input == "posterior":
+            result["posterior"] = 1
     if generation:
         result.update({"count": args.generate_batch, "length": args.generate_length})
     else:
@@ -753,6 +755,8 @@ def main():
     parser.add_argument("--patch-size", type=int, default=1)
     parser.add_argument("--components", type=int, default=4)
     parser.add_argument("--mixture-hidden", type=int, default=32)
+    parser.add_argument("--conditioner-input", choices=["latents", "posterior"], default="latents",
+                        help="what the first flow's transformer reads (TarFlowLMConditionerInput)")
     parser.add_argument("--generate-batch", type=int, default=16)
     parser.add_argument("--generate-length", type=int, default=None, help="default the context")
     parser.add_argument("--temperature", type=float, default=1.0)
