@@ -44,6 +44,29 @@ public func squaredDistances<Scalar: TensorScalar>(_ x: Tensor<Scalar>, toMeans 
     })
 }
 
+/// log N(x; μ_k, σ_k² I) for every point and every component of an
+/// isotropic Gaussian codebook, less the constant (d/2) log 2π that a
+/// softmax over components cancels: −½‖x − μ_k‖²/σ_k² − d log σ_k, the
+/// distances from ``squaredDistances(_:toMeans:)``. A codebook's Bayes-rule
+/// decoder is its softmax over k.
+/// - Parameters:
+///   - x: `[..., d]`.
+///   - means: `[components, d]`.
+///   - logScales: `[components]`, log σ_k.
+/// - Returns: `[..., components]`, differentiable in all three.
+/// - Complexity: O(points·components·d).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func codebookLogDensities<Scalar: TensorScalar>(
+  _ x: Tensor<Scalar>, means: Tensor<Scalar>, logScales: Tensor<Scalar>
+) -> Tensor<Scalar> {
+  precondition(
+    logScales.shape == [means.shape[0]],
+    "codebookLogDensities: log-scales \(logScales.shape) for means \(means.shape); expected [\(means.shape[0])]")
+  let dimension = Scalar(means.shape[1])
+  return -0.5 * squaredDistances(x, toMeans: means) * exp(-2 * logScales) - dimension * logScales
+}
+
 /// The distances, one point at a time.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)

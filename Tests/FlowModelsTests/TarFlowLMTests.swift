@@ -126,12 +126,7 @@ final class TarFlowLMTests: XCTestCase {
     XCTAssertEqual(tied[0].codebookPosterior?.logScales.scalars, model.codebook.logScales.scalars)
     XCTAssertNil(tied[1].codebookPosterior)
     XCTAssertEqual(model.blocks[1].network.inputSize, 3)
-    var generator = SeededGenerator(seed: 4)
-    let latents = Tensor<Double>.randomNormal(shape: [2, 8, 3], using: &generator)
-    var moved = model
-    moved.codebook.means = moved.codebook.means + 0.3
-    let difference = (model.priorLogDensity(latents) - moved.priorLogDensity(latents)).scalars
-    XCTAssertTrue(difference.allSatisfy { abs($0) > 1e-6 }, "\(difference)")
+    let latents = assertPriorMovesWithTheCodebook(model)
     // For fixed latents under affine flows, the codebook reaches the prior
     // only through what block 0 reads; frozen, not at all.
     func codebookGradient(_ model: TarFlowLM<Double>) -> [Double] {
@@ -147,12 +142,22 @@ final class TarFlowLMTests: XCTestCase {
   func testMixDTiesItsMixtureToTheCodebook() {
     let model = TarFlowLM<Double>(configuration: tinyTarFlowLMConfiguration(transform: .mixd))
     XCTAssertEqual(model.tiedBlocks[0].mixture?.means.scalars, model.codebook.means.scalars)
+    assertPriorMovesWithTheCodebook(model)
+  }
+
+  /// Moving the codebook's means by 0.3 moves the prior's log-density of
+  /// every one of two fixed latent sequences `[2, 8, 3]`, which it returns.
+  @discardableResult
+  private func assertPriorMovesWithTheCodebook(
+    _ model: TarFlowLM<Double>, file: StaticString = #filePath, line: UInt = #line
+  ) -> Tensor<Double> {
     var generator = SeededGenerator(seed: 4)
     let latents = Tensor<Double>.randomNormal(shape: [2, 8, 3], using: &generator)
     var moved = model
     moved.codebook.means = moved.codebook.means + 0.3
     let difference = (model.priorLogDensity(latents) - moved.priorLogDensity(latents)).scalars
-    XCTAssertTrue(difference.allSatisfy { abs($0) > 1e-6 }, "\(difference)")
+    XCTAssertTrue(difference.allSatisfy { abs($0) > 1e-6 }, "\(difference)", file: file, line: line)
+    return latents
   }
 
   /// Frozen blocks take no gradient; the others and the codebook still do.

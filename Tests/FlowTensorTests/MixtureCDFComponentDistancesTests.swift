@@ -35,6 +35,28 @@ final class MixtureCDFComponentDistancesTests: XCTestCase {
     check(Double.self, tolerance: 1e-14)
   }
 
+  /// A codebook's log-densities less (d/2) log 2π: the Gaussian density
+  /// written out in Double, and their softmax sums to 1.
+  func testCodebookLogDensitiesAreTheGaussiansLessTheirConstant() {
+    var generator = SeededGenerator(seed: 43)
+    let points = Tensor<Double>.randomNormal(shape: [3, 2, 4], using: &generator)
+    let means = Tensor<Double>.randomNormal(shape: [5, 4], using: &generator)
+    let logScales = Tensor<Double>([-1, -0.5, 0, 0.3, 1.2])
+    let result = codebookLogDensities(points, means: means, logScales: logScales)
+    XCTAssertEqual(result.shape, [3, 2, 5])
+    for p in 0..<6 {
+      for k in 0..<5 {
+        let sigma = Double.exp(logScales.scalars[k])
+        var logDensity = 0.0
+        for j in 0..<4 {
+          let z = (points.scalars[p * 4 + j] - means.scalars[k * 4 + j]) / sigma
+          logDensity += -0.5 * z * z - Double.log(sigma) - 0.5 * Double.log(2 * Double.pi)
+        }
+        XCTAssertEqual(result.scalars[p * 5 + k], logDensity + 2 * Double.log(2 * Double.pi), accuracy: 1e-12)
+      }
+    }
+  }
+
   /// Reverse and forward mode (batched tangents too) against central differences.
   func testDerivativesMatchCentralDifferences() {
     var generator = SeededGenerator(seed: 42)

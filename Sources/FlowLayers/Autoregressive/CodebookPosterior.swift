@@ -50,10 +50,7 @@ public struct CodebookPosterior<Scalar: TensorScalar>: Layer {
     precondition(
       z.rank >= 1 && z.shape[z.rank - 1] == channels,
       "CodebookPosterior: input \(z.shape) is not [..., \(channels)]")
-    // log N(z; μ_k, σ_k² I) up to −(d/2) log 2π, which the softmax cancels;
-    // distances from the differences, so a latent near its code keeps its precision.
-    let scores = -0.5 * squaredDistances(z, toMeans: means) * exp(-2 * logScales) - Scalar(channels) * logScales
-    return softmax(scores, alongAxis: -1)
+    return softmax(codebookLogDensities(z, means: means, logScales: logScales), alongAxis: -1)
   }
 
   public mutating func visitParameters(with visitor: ParameterVisitor<Scalar>) {

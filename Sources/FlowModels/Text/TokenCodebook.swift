@@ -152,12 +152,10 @@ public struct TokenCodebook<Scalar: TensorScalar>: Layer {
   public func tokenLogProbabilities(given latents: Tensor<Scalar>) -> Tensor<Scalar> {
     precondition(latents.rank >= 1 && latents.shape[latents.rank - 1] == latentDimension,
       "TokenCodebook.tokenLogProbabilities: latents of shape \(latents.shape); the last axis must be \(latentDimension)")
-    // From the differences (one fused op), not ‖z‖² − 2z·μ + ‖μ‖², so a
-    // latent near its mean keeps its precision.
-    let squaredDistances = FlowTensor.squaredDistances(latents, toMeans: means)
     // log N(z; μ_k, σ_k² I) up to the constant −(d/2) log 2π, which the
-    // softmax cancels.
-    var scores = -0.5 * squaredDistances * exp(-2 * logScales) - Scalar(latentDimension) * logScales
+    // softmax cancels; from the differences, so a latent near its mean
+    // keeps its precision.
+    var scores = codebookLogDensities(latents, means: means, logScales: logScales)
     if learnsTokenPrior { scores = scores + logSoftmax(tokenLogits) }
     return logSoftmax(scores, alongAxis: -1)
   }
