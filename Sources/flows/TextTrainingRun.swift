@@ -79,6 +79,7 @@ struct TextTrainingRun<Model: TrainableModel> where Model.Dataset == CharacterWi
     trainer.extraMetadata.merge(extraMetadata) { _, new in new }
     trainer.extraMetadata["corpus"] = source.specification
     trainer.curveURL = curve
+    trainer.heldOutName = heldOut.rawValue
     try createDirectories(of: [checkpoint, curve], commandName: commandName)
     let entropyRate = source.markovSource.map(\.entropyRate)
     if !options.output.json {

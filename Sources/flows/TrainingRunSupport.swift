@@ -24,7 +24,8 @@ extension Trainer {
   /// - Parameter checkpoint: where the checkpoint is saved.
   /// - Returns: the run's summary.
   mutating func runShowingProgress(checkpoint: URL) throws -> TrainingSummary {
-    let display = ProgressDisplay(configuration: configuration, metricName: Model.metricName)
+    let display = ProgressDisplay(
+      configuration: configuration, metricName: Model.metricName, heldOutName: heldOutName)
     do {
       let summary = try run(checkpoint: checkpoint, observer: display.handle)
       display.finish()

@@ -30,7 +30,9 @@ final class TarFlowLMCommandTests: XCTestCase {
   }
 
   /// With `--held-out validation` the figures are named for the split (no
-  /// `test_bpc` key), and Mix-1's components and hidden width are reported.
+  /// `test_bpc` key) in the JSON, the progress lines, the checkpoint's
+  /// metadata and the curve, and Mix-1's components and hidden width are
+  /// reported.
   func testHeldOutValidationNamesItsFigures() throws {
     let (status, json, errors) = try trainTiny(
       ["--held-out", "validation", "--transform", "mix1", "--components", "3", "--mixture-hidden", "6"])
@@ -43,12 +45,22 @@ final class TarFlowLMCommandTests: XCTestCase {
     XCTAssertNil(object["test_count"])
     XCTAssertEqual(object["components"] as? Int, 3)
     XCTAssertEqual(object["mixture_hidden"] as? Int, 6)
+    XCTAssertTrue(errors.contains("final validation "), errors)
+    XCTAssertFalse(errors.contains(" test "), errors)
+    let stored = try TrainingCheckpoint(contentsOf: directory.appendingPathComponent("run/t.safetensors"))
+    XCTAssertNotNil(stored.metadata["validation_bpc"].flatMap(Double.init), "\(stored.metadata.keys.sorted())")
+    XCTAssertNil(stored.metadata["test_bpc"])
+    let curve = try String(contentsOf: directory.appendingPathComponent("run/t-curve.svg"), encoding: .utf8)
+    XCTAssertTrue(curve.contains("validation bits/char"), curve)
 
     let (testStatus, testJSON, testErrors) = try trainTiny(["--checkpoint", "run/u.safetensors"])
     XCTAssertEqual(testStatus, 0, testErrors)
     XCTAssertEqual(testJSON?["held_out"] as? String, "test")
     XCTAssertEqual(testJSON?["test_count"] as? Int, 3)
     XCTAssertNil(testJSON?["validation_bpc"])
+    let tested = try TrainingCheckpoint(contentsOf: directory.appendingPathComponent("run/u.safetensors"))
+    XCTAssertNotNil(tested.metadata["test_bpc"].flatMap(Double.init))
+    XCTAssertNil(tested.metadata["validation_bpc"])
   }
 
   func testUnknownHeldOutSplitIsAUsageError() throws {

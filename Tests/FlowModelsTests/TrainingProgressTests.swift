@@ -70,6 +70,21 @@ final class TrainingProgressTests: XCTestCase {
       """)
 
     text = ""
+    let tuning = ProgressDisplay(
+      configuration: configuration, metricName: "bits/char", heldOutName: "validation", isTerminal: false
+    ) { text += $0 }
+    tuning.handle(.evaluated(step: 4, value: 2.5, count: 10, isFinal: false))
+    tuning.handle(.stepped(TrainingStepRecord(
+      step: 5, loss: 3, gradientNorm: 1, learningRate: 1e-3, recentMeanLoss: 3, runSeconds: 10, runSteps: 5)))
+    tuning.handle(.evaluated(step: 5, value: 2.25, count: 20, isFinal: true))
+    XCTAssertEqual(text, """
+      step 4: validation 2.5000 bits/char on 10 items
+      step 5/100 (5%)  loss 3.0000 bits/char  validation 2.5000  0.500 steps/s  ETA 3m10s
+      step 5: final validation 2.2500 bits/char on 20 items
+
+      """)
+
+    text = ""
     let bar = ProgressDisplay(configuration: configuration, metricName: "bits/dim", isTerminal: true) { text += $0 }
     bar.handle(.stepped(TrainingStepRecord(
       step: 1, loss: 5, gradientNorm: 1, learningRate: 1e-3, recentMeanLoss: 5, runSeconds: 1, runSteps: 1)))

@@ -23,10 +23,12 @@ public final class ProgressDisplay {
   /// - Parameters:
   ///   - configuration: the run's stop and log interval.
   ///   - metricName: the unit of the loss, e.g. "bits/dim".
+  ///   - heldOutName: the evaluated split, e.g. "test" or "validation".
   ///   - isTerminal: draw a bar in place; by default, whether standard error is a terminal.
   ///   - write: where the text goes; by default standard error.
   public init(
-    configuration: TrainingConfiguration, metricName: String, isTerminal: Bool? = nil,
+    configuration: TrainingConfiguration, metricName: String, heldOutName: String = CurveRecord.evaluation,
+    isTerminal: Bool? = nil,
     write: ((String) -> Void)? = nil
   ) {
     self.metricName = metricName
@@ -34,7 +36,8 @@ public final class ProgressDisplay {
     self.logInterval = configuration.logInterval
     self.isTerminal = isTerminal ?? (isatty(STDERR_FILENO) != 0)
     self.write = write ?? { FileHandle.standardError.write(Data($0.utf8)) }
-    progress = TrainingProgress(step: 0, runSeconds: 0, runSteps: 0, metricName: metricName)
+    progress = TrainingProgress(
+      step: 0, runSeconds: 0, runSteps: 0, metricName: metricName, heldOutName: heldOutName)
     switch stop {
     case .steps(let steps): progress.targetSteps = steps
     case .timeBudget(let seconds): progress.timeBudget = seconds
@@ -67,7 +70,8 @@ public final class ProgressDisplay {
     case let .evaluated(step, value, count, isFinal):
       if !isFinal { progress.evaluation = value }
       announce(
-        "step \(step): \(isFinal ? "final " : "")test \(TrainingProgress.number(value)) \(metricName) on \(count) items")
+        "step \(step): \(isFinal ? "final " : "")\(progress.heldOutName) \(TrainingProgress.number(value)) "
+          + "\(metricName) on \(count) items")
     case let .checkpointed(step, path):
       announce("step \(step): checkpoint \(path)")
     }

@@ -33,6 +33,10 @@ public struct Trainer<Model: TrainableModel> {
   public var extraMetadata: [String: String] = [:]
   /// Where each checkpoint's training curve (SVG) is written, if anywhere.
   public var curveURL: URL?
+  /// The held-out split's name: it names the evaluations' curve series and
+  /// the checkpoint's `<name>_<metricKey>` entry, so that a run tuned on
+  /// the validation split cannot pass for a test result.
+  public var heldOutName = CurveRecord.evaluation
 
   var optimizer: TrainingOptimizer<Model.Scalar>
   private var lastCheckpointStep: Int?
@@ -170,7 +174,7 @@ public struct Trainer<Model: TrainableModel> {
         let value = model.evaluate(on: periodicSet, following: configuration)
         state.lastEvaluation = value
         state.lastEvaluationStep = state.step
-        state.curve.append(step: state.step, value: value, to: CurveRecord.evaluation)
+        state.curve.append(step: state.step, value: value, to: heldOutName)
         observer(.evaluated(step: state.step, value: value, count: periodicSet.count, isFinal: false))
       }
       if configuration.checkpointEvery > 0, state.step % configuration.checkpointEvery == 0, let checkpoint {
@@ -188,7 +192,7 @@ public struct Trainer<Model: TrainableModel> {
       state.finalEvaluation = value
       testCount = finalSet.count
       if state.lastEvaluationStep != state.step || finalSet.count != periodicSet?.count {
-        state.curve.append(step: state.step, value: value, to: CurveRecord.evaluation)
+        state.curve.append(step: state.step, value: value, to: heldOutName)
       }
       observer(.evaluated(step: state.step, value: value, count: finalSet.count, isFinal: true))
     }
@@ -224,7 +228,7 @@ public struct Trainer<Model: TrainableModel> {
   public mutating func save(to url: URL) throws {
     let data = TrainingCheckpoint.encode(
       model: model, optimizerState: optimizer.state, configuration: configuration, state: state,
-      extraMetadata: extraMetadata)
+      extraMetadata: extraMetadata, heldOutName: heldOutName)
     try AtomicWrite.write(data, to: url)
     lastCheckpointStep = state.step
     if let curveURL {

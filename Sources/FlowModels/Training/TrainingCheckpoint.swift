@@ -102,9 +102,11 @@ public struct TrainingCheckpoint: Sendable {
   }
 
   /// The file's bytes for a model, its optimizer and the run's state.
+  /// - Parameters:
+  ///   - heldOutName: names the last evaluation's entry, `<name>_<metricKey>`.
   static func encode<Model: TrainableModel>(
     model: Model, optimizerState: [String: Tensor<Model.Scalar>], configuration: TrainingConfiguration,
-    state: TrainingState, extraMetadata: [String: String]
+    state: TrainingState, extraMetadata: [String: String], heldOutName: String = CurveRecord.evaluation
   ) -> Data {
     var tensors: [String: Tensor<Model.Scalar>] = [:]
     for (name, value) in model.parameters {
@@ -120,7 +122,7 @@ public struct TrainingCheckpoint: Sendable {
     metadata["training_state"] = state.jsonString
     metadata["step"] = String(state.step)
     if let train = state.recentMeanLoss { metadata["train_\(Model.metricKey)"] = "\(train)" }
-    if let test = state.finalEvaluation ?? state.lastEvaluation { metadata["test_\(Model.metricKey)"] = "\(test)" }
+    if let test = state.finalEvaluation ?? state.lastEvaluation { metadata["\(heldOutName)_\(Model.metricKey)"] = "\(test)" }
     return Safetensors.encode(tensors, metadata: metadata)
   }
 }

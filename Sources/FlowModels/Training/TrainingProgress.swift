@@ -19,10 +19,12 @@ public struct TrainingProgress: Equatable, Sendable {
   public var evaluation: Double?
   /// The unit of `loss` and `evaluation`, e.g. "bits/dim".
   public var metricName: String
+  /// The split `evaluation` is on, e.g. "test" or "validation".
+  public var heldOutName: String
 
   public init(
     step: Int, targetSteps: Int? = nil, timeBudget: Double? = nil, runSeconds: Double, runSteps: Int,
-    loss: Double? = nil, evaluation: Double? = nil, metricName: String
+    loss: Double? = nil, evaluation: Double? = nil, metricName: String, heldOutName: String = CurveRecord.evaluation
   ) {
     self.step = step
     self.targetSteps = targetSteps
@@ -32,6 +34,7 @@ public struct TrainingProgress: Equatable, Sendable {
     self.loss = loss
     self.evaluation = evaluation
     self.metricName = metricName
+    self.heldOutName = heldOutName
   }
 
   /// Steps per second in this run; `nil` until a step has taken measurable time.
@@ -87,7 +90,7 @@ public struct TrainingProgress: Equatable, Sendable {
   private var figures: [String] {
     var parts: [String] = []
     if let loss { parts.append("loss " + Self.number(loss) + " " + metricName) }
-    if let evaluation { parts.append("test " + Self.number(evaluation)) }
+    if let evaluation { parts.append(heldOutName + " " + Self.number(evaluation)) }
     if let rate = stepsPerSecond { parts.append(Self.rate(rate) + " steps/s") }
     if let remaining = remainingSeconds { parts.append("ETA " + Self.duration(remaining)) }
     return parts

@@ -24,7 +24,8 @@ public struct TrainingState: Codable, Equatable, Sendable {
   public var lastEvaluationStep: Int?
   /// The evaluation at the end of the last run, on ``TrainingConfiguration/finalEvaluationCount`` items.
   public var finalEvaluation: Double?
-  /// The training curve so far: series "train" and "test".
+  /// The training curve so far: series "train" and the held-out split's
+  /// (``Trainer/heldOutName``, "test" unless named otherwise).
   public var curve: CurveRecord
 
   /// The number of recent losses averaged into the reported training figure.
@@ -90,7 +91,8 @@ public struct CurveRecord: Codable, Equatable, Sendable {
     public var values: [Double]
   }
 
-  /// The series' names.
+  /// The series' names: the training loss's, and the evaluations' unless
+  /// the run names its held-out split otherwise.
   public static let training = "train"
   public static let evaluation = "test"
 
@@ -107,7 +109,8 @@ public struct CurveRecord: Codable, Equatable, Sendable {
     }
   }
 
-  /// The chart: "train <metric>" and "test <metric>" against the step.
+  /// The chart: "<series> <metric>" (e.g. "train bits/dim", "test
+  /// bits/dim") against the step.
   public func trainingCurve(title: String, metricName: String) -> TrainingCurve {
     var curve = TrainingCurve(title: title, horizontalLabel: "step", verticalLabel: metricName)
     for line in series {
