@@ -106,7 +106,7 @@ public struct TrainingCheckpoint: Sendable {
   ///   - heldOutName: names the last evaluation's entry, `<name>_<metricKey>`.
   static func encode<Model: TrainableModel>(
     model: Model, optimizerState: [String: Tensor<Model.Scalar>], configuration: TrainingConfiguration,
-    state: TrainingState, extraMetadata: [String: String], heldOutName: String = CurveRecord.evaluation
+    state: TrainingState, extraMetadata: [String: String], heldOutName: String
   ) -> Data {
     var tensors: [String: Tensor<Model.Scalar>] = [:]
     for (name, value) in model.parameters {
