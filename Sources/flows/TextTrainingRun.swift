@@ -97,14 +97,8 @@ struct TextTrainingRun<Model: TrainableModel> where Model.Dataset == CharacterWi
         ("batch_size", .number(Double(trainer.configuration.batchSize))),
       ]
       if let entropyRate { extra.append(("entropy_rate_bpc", .number(entropyRate))) }
-      // With --held-out validation the figures are named for that split, so
-      // a tuning run's output cannot pass for a test result.
-      let fields = summary.jsonFields.map { field in
-        heldOut == .test || !field.key.hasPrefix("test_")
-          ? field : (key: "validation_" + field.key.dropFirst("test_".count), value: field.value)
-      }
       extra.append(("held_out", .string(heldOut.rawValue)))
-      print(JSONValue.object(fields + extraFields(trainer.model) + extra + [("curve", .string(curve.path))]))
+      print(JSONValue.object(summary.jsonFields + extraFields(trainer.model) + extra + [("curve", .string(curve.path))]))
     } else {
       var text = "\(summary.steps) steps: train " + String(format: "%.4f", summary.trainMetric)
         + " bits/char (mean of the last \(min(summary.steps, TrainingState.recentWindow)) steps)"

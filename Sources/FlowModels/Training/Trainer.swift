@@ -206,7 +206,7 @@ public struct Trainer<Model: TrainableModel> {
       model: Model.modelName, metricName: Model.metricName, metricKey: Model.metricKey, steps: state.step,
       runSteps: runSteps, seconds: state.elapsedSeconds, runSeconds: finalSeconds,
       trainMetric: state.recentMeanLoss ?? .nan, testMetric: state.finalEvaluation, testCount: testCount,
-      checkpoint: checkpoint?.path, parameterCount: model.parameterCount)
+      checkpoint: checkpoint?.path, parameterCount: model.parameterCount, heldOutName: heldOutName)
   }
 
   /// The learning rate of the next update: the linear warm-up, then the

@@ -122,7 +122,9 @@ public struct TrainingCheckpoint: Sendable {
     metadata["training_state"] = state.jsonString
     metadata["step"] = String(state.step)
     if let train = state.recentMeanLoss { metadata["train_\(Model.metricKey)"] = "\(train)" }
-    if let test = state.finalEvaluation ?? state.lastEvaluation { metadata["\(heldOutName)_\(Model.metricKey)"] = "\(test)" }
+    if let heldOut = state.finalEvaluation ?? state.lastEvaluation {
+      metadata["\(heldOutName)_\(Model.metricKey)"] = "\(heldOut)"
+    }
     return Safetensors.encode(tensors, metadata: metadata)
   }
 }

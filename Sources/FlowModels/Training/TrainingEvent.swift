@@ -62,6 +62,9 @@ public struct TrainingSummary: Equatable, Sendable {
   /// The evaluation at the end, and on how many held-out items; `nil` without a held-out set.
   public var testMetric: Double?
   public var testCount: Int?
+  /// The held-out split's name (``Trainer/heldOutName``): the JSON keys
+  /// `<name>_<key>` and `<name>_count`.
+  public var heldOutName: String
   /// The checkpoint written at the end, if any.
   public var checkpoint: String?
   /// The model's parameter count.
@@ -70,7 +73,7 @@ public struct TrainingSummary: Equatable, Sendable {
   public init(
     model: String, metricName: String, metricKey: String, steps: Int, runSteps: Int, seconds: Double,
     runSeconds: Double, trainMetric: Double, testMetric: Double?, testCount: Int?, checkpoint: String?,
-    parameterCount: Int
+    parameterCount: Int, heldOutName: String = CurveRecord.evaluation
   ) {
     self.model = model
     self.metricName = metricName
@@ -84,10 +87,11 @@ public struct TrainingSummary: Equatable, Sendable {
     self.testCount = testCount
     self.checkpoint = checkpoint
     self.parameterCount = parameterCount
+    self.heldOutName = heldOutName
   }
 
   /// The flat JSON fields of `flows train --json` (DESIGN.md, "Machine-readable
-  /// output"): `model`, `steps`, `seconds`, `train_<key>`, `test_<key>`,
+  /// output"): `model`, `steps`, `seconds`, `train_<key>`, `test_<key>` (or the split's name),
   /// `checkpoint`, and a few more. Non-finite numbers become `null`.
   public var jsonFields: [(key: String, value: JSONValue)] {
     [
@@ -97,8 +101,8 @@ public struct TrainingSummary: Equatable, Sendable {
       ("seconds", .number(seconds)),
       ("run_seconds", .number(runSeconds)),
       ("train_\(metricKey)", .number(trainMetric)),
-      ("test_\(metricKey)", testMetric.map(JSONValue.number) ?? .null),
-      ("test_count", testCount.map { .number(Double($0)) } ?? .null),
+      ("\(heldOutName)_\(metricKey)", testMetric.map(JSONValue.number) ?? .null),
+      ("\(heldOutName)_count", testCount.map { .number(Double($0)) } ?? .null),
       ("parameters", .number(Double(parameterCount))),
       ("checkpoint", checkpoint.map(JSONValue.string) ?? .null),
     ]
